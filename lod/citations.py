@@ -1,0 +1,66 @@
+"""Archival citations -> holding archive, fonds, series (opis), file (delo) and leaves.
+
+The verbatim citation is always kept; the parts are added only where the text follows a known
+pattern, so "everything from APRF fond 45" becomes a query instead of a string search.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    verbatim: str
+    archive: str = ""
+    fonds: str = ""
+    series: str = ""
+    file: str = ""
+    folder: str = ""
+    leaves: str = ""
+    remainder: str = ""
+
+    @property
+    def parsed(self) -> bool:
+        return bool(self.archive and (self.fonds or self.file))
+
+
+_RUSSIAN = re.compile(
+    r"(?P<archive>[A-Z][A-Za-z]{1,12}(?: [A-Z][A-Za-z]{1,12})?),\s*"
+    r"f\.\s*(?P<fonds>[\w/-]+),\s*"
+    r"op\.\s*(?P<series>[\w/-]+),\s*"
+    r"(?:d\.|ed\.\s*khr\.)\s*(?P<file>[\w/-]+)"
+    r"(?:,\s*(?:papka|pap\.|p\.)\s*(?P<folder>[\w/-]+))?"
+    r"(?:,\s*ll?\.\s*(?P<leaves>\d[\dob.\s,–-]*?))?"
+    r"\.?(?=\s|$)"
+)
+"""Russian archive style: `APRF, f. 45, op. 1, d. 337, ll. 1-3.` (fond/opis/delo/[papka]/listy)."""
+
+_BARCH = re.compile(
+    r"(?P<archive>BArch),\s*(?P<file>[A-Z]{1,3}\s?\d+(?:-[IVX]+)?/\d+),\s*"
+    r"(?P<leaves>\d+(?:\s*[-–]\s*\d+)?)\.?(?=\s|$)"
+)
+"""German Federal Archives: `BArch, B 136/59748, 403-410.` (signature/file, pages)."""
+
+CITATION_PATTERNS = (_RUSSIAN, _BARCH)
+
+
+def parse_citation(text: str) -> Citation:
+    """Split a citation into parts where a known pattern matches at its start."""
+    verbatim = text.strip()
+    for pattern in CITATION_PATTERNS:
+        match = pattern.match(verbatim)
+        if match:
+            parts = {k: (v or "").strip().rstrip(".").strip() for k, v in match.groupdict().items()}
+            return Citation(
+                verbatim=verbatim,
+                archive=parts.get("archive", ""),
+                fonds=parts.get("fonds", ""),
+                series=parts.get("series", ""),
+                file=parts.get("file", ""),
+                folder=parts.get("folder", ""),
+                leaves=parts.get("leaves", ""),
+                remainder=verbatim[match.end():].strip(),
+            )
+    return Citation(verbatim=verbatim)

@@ -1,0 +1,97 @@
+"""Settings, read once: defaults, then lod.toml, then LOD_* environment, then command-line flags.
+
+`SETTINGS` is the one table of names, defaults and help; the CLI and README draw on it and a test
+fails when a setting is undocumented. Nothing deeper in lod reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from lod.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base_uri", "http://127.0.0.1:8000/", "Base URI every record and entity URI is minted under."),
+    Setting("title", "lod archive", "Dataset title used in the VoID/DCAT description and pages."),
+    Setting("description", "Archival records published as linked open data.", "Dataset description."),
+    Setting("publisher", "", "Name of the publishing institution (dcterms:publisher)."),
+    Setting("license", "http://creativecommons.org/publicdomain/zero/1.0/",
+            "Licence of the metadata as a whole (dcterms:license in the dataset description)."),
+    Setting("strict", False, "Fail the whole build, writing nothing, if any record is rejected."),
+    Setting("progress", True, "Show a progress bar when the output is a terminal."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    base_uri: str = "http://127.0.0.1:8000/"
+    title: str = "lod archive"
+    description: str = "Archival records published as linked open data."
+    publisher: str = ""
+    license: str = "http://creativecommons.org/publicdomain/zero/1.0/"
+    strict: bool = False
+    progress: bool = True
+    source_date_epoch: int | None = None
+
+
+def load_config(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge the layers; unknown keys in lod.toml are an error so typos do not pass silently."""
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    path = config_file or Path("lod.toml")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        unknown = set(data) - set(values)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(values)}")
+        values.update(data)
+    elif config_file is not None:
+        raise ConfigError(f"config file {config_file} does not exist")
+    env = environ if environ is not None else os.environ
+    for setting in SETTINGS:
+        raw = env.get(f"LOD_{setting.name.upper()}")
+        if raw is not None:
+            values[setting.name] = _coerce(setting, raw)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    epoch = env.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            values["source_date_epoch"] = int(epoch)
+        except ValueError as exc:
+            raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds, not {epoch!r}") from exc
+    base = str(values["base_uri"])
+    values["base_uri"] = base if base.endswith("/") else base + "/"
+    known = {f.name for f in fields(Config)}
+    return Config(**{k: v for k, v in values.items() if k in known})
+
+
+def _coerce(setting: Setting, raw: str) -> Any:
+    if isinstance(setting.default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"LOD_{setting.name.upper()} must be true or false, not {raw!r}")
+    return raw

@@ -1,0 +1,150 @@
+"""Verbatim date strings -> EDTF -> typed XSD values, keeping all three.
+
+Archivists write dates many ways ("January 16, 1951", "November 1967", "ca. 1951", "1950s",
+"November 5-6, 1965"); librarians query typed values and ranges. So each date keeps its verbatim
+text, a normalized EDTF string (Library of Congress EDTF, level 0/1) and begin/end days.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+from lod.errors import MappingError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+EDTF_DATATYPE = "http://id.loc.gov/datatypes/edtf/EDTF"
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+MIN_YEAR = 100
+"""Years below this are placeholders ("0000", "0001-01-01"), not archival dates."""
+
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<day>\d{2})(?:[T ][\d:.+Z-]*)?")),
+    ("iso_month", re.compile(r"(?P<year>\d{4})-(?P<m>\d{2})")),
+    ("year", re.compile(r"(?P<year>\d{4})")),
+    ("compact", re.compile(r"(?P<year>\d{4})(?P<m>\d{2})(?P<day>\d{2})")),
+    ("mdy", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})")),
+    ("dmy", re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})")),
+    ("my", re.compile(_MONTH + r",?\s+(?P<year>\d{4})")),
+    ("dotted", re.compile(r"(?P<day>\d{1,2})\.(?P<m>\d{1,2})\.(?P<year>\d{4})")),
+    (
+        "mdy_range",
+        re.compile(
+            _MONTH + r"\s+(?P<day>\d{1,2})\s*[-–]\s*(?P<day2>\d{1,2}),?\s+(?P<year>\d{4})"
+        ),
+    ),
+    ("decade", re.compile(r"(?P<decade>\d{3})0s")),
+    ("year_range", re.compile(r"(?P<year>\d{4})\s*[-–/]\s*(?P<year2>\d{4})")),
+]
+_APPROX = re.compile(r"^(?:ca?\.|circa|approx(?:imately|\.)?|about)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DateValue:
+    """A parsed date: `precision` is day, month, year, or edtf (ranges, approximate, decades)."""
+
+    verbatim: str
+    edtf: str
+    precision: str
+    begin: str
+    end: str
+
+    @property
+    def xsd_datatype(self) -> str:
+        return {
+            "day": XSD + "date",
+            "month": XSD + "gYearMonth",
+            "year": XSD + "gYear",
+        }.get(self.precision, EDTF_DATATYPE)
+
+    @property
+    def typed_value(self) -> str:
+        """The lexical form for `xsd_datatype` (the EDTF string itself for fuzzy dates)."""
+        return self.edtf
+
+
+def parse_date(verbatim: str, field: str = "date") -> DateValue:
+    """Parse a verbatim date; raise MappingError naming the field for impossible or unknown ones."""
+    text = " ".join(verbatim.split()).strip().rstrip(".")
+    approximate = False
+    stripped = _APPROX.sub("", text)
+    if stripped != text:
+        approximate, text = True, stripped
+    for name, pattern in _PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            value = _build(name, match.groupdict(), verbatim, field)
+            if approximate:
+                return DateValue(verbatim, value.edtf + "~", "edtf", value.begin, value.end)
+            return value
+    raise MappingError(
+        "unrecognized date",
+        field=field,
+        value=verbatim,
+        hint="write it as 'January 16, 1951', '1951-01-16', 'November 1967', '1951' or 'ca. 1951'",
+    )
+
+
+def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> DateValue:
+    if name == "decade":
+        decade = int(g["decade"] or 0) * 10
+        _check_year(decade, verbatim, field)
+        return DateValue(verbatim, f"{decade // 10}X", "edtf", f"{decade:04d}-01-01", f"{decade + 9:04d}-12-31")
+    year = int(g["year"] or 0)
+    _check_year(year, verbatim, field)
+    if name == "year_range":
+        year2 = int(g["year2"] or 0)
+        _check_year(year2, verbatim, field)
+        if year2 < year:
+            raise MappingError("range ends before it begins", field=field, value=verbatim,
+                               hint="write the earlier year first")
+        return DateValue(verbatim, f"{year}/{year2}", "edtf", f"{year:04d}-01-01", f"{year2:04d}-12-31")
+    if name == "year":
+        return DateValue(verbatim, f"{year:04d}", "year", f"{year:04d}-01-01", f"{year:04d}-12-31")
+    month = _month(g, verbatim, field)
+    if name in ("iso_month", "my"):
+        last = calendar.monthrange(year, month)[1]
+        iso = f"{year:04d}-{month:02d}"
+        return DateValue(verbatim, iso, "month", f"{iso}-01", f"{iso}-{last:02d}")
+    day = _day(year, month, g["day"], verbatim, field)
+    iso = f"{year:04d}-{month:02d}-{day:02d}"
+    if name == "mdy_range":
+        day2 = _day(year, month, g["day2"], verbatim, field)
+        if day2 < day:
+            raise MappingError("range ends before it begins", field=field, value=verbatim,
+                               hint="write the earlier day first")
+        iso2 = f"{year:04d}-{month:02d}-{day2:02d}"
+        return DateValue(verbatim, f"{iso}/{iso2}", "edtf", iso, iso2)
+    return DateValue(verbatim, iso, "day", iso, iso)
+
+
+def _check_year(year: int, verbatim: str, field: str) -> None:
+    if year < MIN_YEAR:
+        raise MappingError("impossible year", field=field, value=verbatim,
+                           hint=f"use a real year (>= {MIN_YEAR}) or leave the date empty")
+
+
+def _month(g: dict[str, str | None], verbatim: str, field: str) -> int:
+    if g.get("m"):
+        month = int(g["m"] or 0)
+    else:
+        month = MONTHS.get((g.get("month") or "").lower(), 0)
+    if not 1 <= month <= 12:
+        raise MappingError("impossible month", field=field, value=verbatim,
+                           hint="months run from 1 to 12 (or January to December)")
+    return month
+
+
+def _day(year: int, month: int, raw: str | None, verbatim: str, field: str) -> int:
+    day = int(raw or 0)
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise MappingError("impossible day", field=field, value=verbatim,
+                           hint=f"{calendar.month_name[month]} {year} has "
+                           f"{calendar.monthrange(year, month)[1]} days")
+    return day

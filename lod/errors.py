@@ -1,0 +1,87 @@
+"""The one tree every lod error comes from, so callers can catch lod's failures and nothing else.
+
+    LodError
+    ├── ConfigError          a setting or lod.toml is wrong
+    ├── SourceError          a record cannot be read (file, line, field, value, hint)
+    │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
+    │   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
+    └── PublishError         the output cannot be written
+"""
+
+from __future__ import annotations
+
+
+class LodError(Exception):
+    """Base of every error lod raises on purpose."""
+
+
+class ConfigError(LodError):
+    """A setting is missing or invalid."""
+
+
+class PublishError(LodError):
+    """The output folder cannot be written or swapped in."""
+
+
+class SourceError(LodError):
+    """A record (or a whole file) cannot be read; says where and what to do."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        line: int | None = None,
+        field: str = "",
+        value: str = "",
+        hint: str = "",
+        record_id: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        self.value = value
+        self.hint = hint
+        self.record_id = record_id
+
+    def where(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.where()}: {self.message}"
+        if self.value:
+            text += f" (value {_clip(self.value)!r})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        """The row written to the build report."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "value": _clip(self.value),
+            "record": self.record_id,
+            "error": self.message,
+            "fix": self.hint,
+        }
+
+
+class UnsafeXMLError(SourceError):
+    """An XML file declares a DTD or entities; refused before expansion (billion laughs, XXE)."""
+
+
+class MappingError(SourceError):
+    """A record was read but one of its values cannot be mapped (e.g. an impossible date)."""
+
+
+def _clip(value: str, limit: int = 200) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"

@@ -1,0 +1,516 @@
+"""Record -> RDF: Dublin Core (dcterms) and schema.org, RiC-O for the archival hierarchy.
+
+One node per archival record (the thing), plus nodes it owns (date period, citation, translation,
+extra properties) minted as fragments of its URI so every output is deterministic, and shared
+entities (agents, places, subjects, archives, collections) with URIs of their own. The
+description document is a separate node (`foaf:primaryTopic`). See docs in ../shared/docs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from lod.citations import Citation, parse_citation
+from lod.dates import XSD, DateValue, parse_date
+from lod.errors import LodError, MappingError
+from lod.model import Record
+from lod.namespaces import expand
+from lod.uris import Minter, safe_id, slugify
+from lod.vocab import AAT, DCMITYPE, ISO639_2, Vocab, name_key
+
+Object = NamedNode | Literal
+
+ATTRIBUTE_PREDICATES: dict[str, tuple[str, ...]] = {
+    "title": ("dcterms:title", "schema:name"),
+    "alt_title": ("dcterms:alternative", "schema:alternateName"),
+    "date": ("dcterms:created", "schema:dateCreated", "lod:createdPeriod"),
+    "date_hint": ("dcterms:created", "lod:createdPeriod"),
+    "summary": ("dcterms:abstract", "schema:abstract", "dcterms:description"),
+    "text": ("schema:text", "schema:workTranslation"),
+    "transcript": ("schema:text",),
+    "citation": ("dcterms:source", "lod:citation"),
+    "rights": ("dcterms:rights", "schema:copyrightNotice"),
+    "uploaded": ("dcterms:issued", "schema:datePublished"),
+    "modified": ("dcterms:modified", "schema:dateModified"),
+    "submitted": ("dcterms:dateSubmitted",),
+    "retrieved": ("pav:retrievedOn",),
+    "doc_type": ("dcterms:type", "schema:genre"),
+    "classification": ("dcterms:accessRights", "schema:conditionsOfAccess"),
+    "credits": ("schema:creditText",),
+    "url": ("schema:url",),
+    "languages": ("dcterms:language", "schema:inLanguage"),
+    "authors": ("dcterms:creator", "schema:author"),
+    "recipients": ("schema:recipient",),
+    "cc": ("schema:ccRecipient",),
+    "contributors": ("dcterms:contributor", "schema:contributor"),
+    "people": ("dcterms:subject", "schema:mentions"),
+    "places": ("dcterms:spatial", "schema:spatialCoverage"),
+    "subjects": ("dcterms:subject", "schema:about"),
+    "archives": ("schema:holdingArchive", "rico:hasOrHadHolder"),
+    "collections": ("dcterms:isPartOf", "schema:isPartOf"),
+    "donors": ("schema:funder",),
+    "media": ("schema:associatedMedia",),
+    "header": ("lod:telegramNumber", "lod:heading", "lod:precedence", "lod:addressedAs", "lod:signedAs",
+               "lod:copies", "lod:outgoingNumber", "lod:outgoingDate", "lod:receivedVerbatim",
+               "schema:dateReceived", "schema:locationCreated"),
+    "place_parents": ("schema:containedInPlace",),
+    "extra": ("schema:additionalProperty",),
+}
+"""Model attribute -> the predicates that carry it (the field audit checks each one arrives)."""
+
+HEADER_PREDICATES = {
+    "telegram_number": "lod:telegramNumber",
+    "heading": "lod:heading",
+    "precedence": "lod:precedence",
+    "addressed_to": "lod:addressedAs",
+    "signed": "lod:signedAs",
+    "copies": "lod:copies",
+    "outgoing_number": "lod:outgoingNumber",
+    "outgoing_date": "lod:outgoingDate",
+    "received": "lod:receivedVerbatim",
+}
+
+RECORD_CLASSES = {
+    "document": ("schema:ArchiveComponent", "rico:Record"),
+    "collection": ("schema:Collection", "rico:RecordSet"),
+    "transcript": ("schema:DigitalDocument",),
+}
+ORG_WORDS = re.compile(
+    r"\b(ministry|association|committee|bureau|department|office|party|organization|organisation|"
+    r"foundation|council|church|government|agency|administration|army|embassy|commission|"
+    r"institute|university|union|league|congress|assembly|corporation|company|bank|staff|program)\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class Entity:
+    """A shared resource referenced by records; merged across records before publishing."""
+
+    uri: str
+    kind: str
+    types: tuple[str, ...]
+    label: str
+    variants: set[str] = field(default_factory=set)
+    same_as: tuple[str, ...] = ()
+    links: list[tuple[str, str]] = field(default_factory=list)
+    literals: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: Entity) -> None:
+        self.variants |= other.variants
+        for link in other.links:
+            if link not in self.links:
+                self.links.append(link)
+        for literal in other.literals:
+            if literal not in self.literals:
+                self.literals.append(literal)
+
+
+@dataclass(slots=True)
+class Mapped:
+    record_id: str
+    kind: str
+    uri: str
+    doc_uri: str
+    title: str
+    triples: list[Triple]
+    entities: list[Entity]
+    date: DateValue | None
+
+
+class Mapper:
+    """Turns Records into triples; holds the vocabulary, the URI minter and term caches."""
+
+    def __init__(self, vocab: Vocab, minter: Minter) -> None:
+        self.vocab = vocab
+        self.minter = minter
+        self.lod = minter.vocab
+        self._nodes: dict[str, NamedNode] = {}
+
+    def p(self, curie: str) -> NamedNode:
+        node = self._nodes.get(curie)
+        if node is None:
+            node = self._nodes[curie] = NamedNode(expand(curie, self.lod) if ":" in curie and not curie.startswith("http") else curie)
+        return node
+
+    def map(self, record: Record) -> Mapped:
+        return _RecordMapping(self, record).run()
+
+    def entity_triples(self, entity: Entity) -> list[Triple]:
+        """The full description of a merged entity (its own document)."""
+        s = NamedNode(entity.uri)
+        p = self.p
+        out = [Triple(s, p("rdf:type"), p(t)) for t in entity.types]
+        out.append(Triple(s, p("schema:name"), Literal(entity.label, language="en")))
+        out.append(Triple(s, p("rdfs:label"), Literal(entity.label, language="en")))
+        if "skos:Concept" in entity.types:
+            out.append(Triple(s, p("skos:prefLabel"), Literal(entity.label, language="en")))
+        for variant in sorted(entity.variants - {entity.label}):
+            out.append(Triple(s, p("skos:altLabel"), Literal(variant)))
+        out.extend(Triple(s, p("owl:sameAs"), NamedNode(uri)) for uri in entity.same_as)
+        out.extend(Triple(s, p(pred), NamedNode(obj)) for pred, obj in entity.links)
+        out.extend(Triple(s, p(pred), Literal(value)) for pred, value in entity.literals)
+        doc = NamedNode(self.minter.doc(entity.uri))
+        out.append(Triple(doc, p("rdf:type"), p("foaf:Document")))
+        out.append(Triple(doc, p("foaf:primaryTopic"), s))
+        return out
+
+
+class _RecordMapping:
+    def __init__(self, mapper: Mapper, record: Record) -> None:
+        self.m = mapper
+        self.r = record
+        self.vocab = mapper.vocab
+        kind_path = "collection" if record.kind == "collection" else "record"
+        self.uri = mapper.minter.thing(kind_path, safe_id(record.id))
+        self.s = NamedNode(self.uri)
+        self.triples: list[Triple] = []
+        self.entities: dict[str, Entity] = {}
+        self.date: DateValue | None = None
+
+    # --- helpers -----------------------------------------------------------------------------
+    def add(self, curie: str, obj: Object, subject: NamedNode | None = None) -> None:
+        self.triples.append(Triple(subject or self.s, self.m.p(curie), obj))
+
+    def text(self, curies: Iterable[str], value: str, language: str | None = "en") -> None:
+        literal = Literal(value, language=language) if language else Literal(value)
+        for curie in curies:
+            self.add(curie, literal)
+
+    def node(self, fragment: str) -> NamedNode:
+        return NamedNode(f"{self.uri}#{fragment}")
+
+    def entity(self, entity: Entity) -> NamedNode:
+        known = self.entities.get(entity.uri)
+        if known:
+            known.merge(entity)
+        else:
+            self.entities[entity.uri] = entity
+            node = NamedNode(entity.uri)
+            for t in entity.types:
+                self.add("rdf:type", self.m.p(t), node)
+            self.add("schema:name", Literal(entity.label, language="en"), node)
+        return NamedNode(entity.uri)
+
+    # --- the mapping -------------------------------------------------------------------------
+    def run(self) -> Mapped:
+        r = self.r
+        for cls in RECORD_CLASSES[r.kind]:
+            self.add("rdf:type", self.m.p(cls))
+        self.text(("dcterms:identifier", "schema:identifier"), r.id, None)
+        doc = NamedNode(self.m.minter.doc(self.uri))
+        self.add("rdf:type", self.m.p("foaf:Document"), doc)
+        self.add("foaf:primaryTopic", self.s, doc)
+        self.add("foaf:isPrimaryTopicOf", doc)
+        if r.title:
+            self.text(ATTRIBUTE_PREDICATES["title"], r.title)
+        if r.alt_title:
+            self.text(ATTRIBUTE_PREDICATES["alt_title"], r.alt_title)
+        if r.summary:
+            self.text(ATTRIBUTE_PREDICATES["summary"], r.summary)
+        self._dates()
+        self._texts()
+        self._type()
+        self._languages()
+        self._rights()
+        self._citation_and_archives()
+        self._agents()
+        self._places_subjects_collections()
+        self._header()
+        self._misc()
+        return Mapped(r.id, r.kind, self.uri, str(doc.value), r.title, self.triples,
+                      list(self.entities.values()), self.date)
+
+    def _dates(self) -> None:
+        r = self.r
+        value = self._document_date()
+        if value is not None:
+            self.date = value
+            typed = Literal(value.typed_value, datatype=NamedNode(value.xsd_datatype))
+            self.add("dcterms:created", typed)
+            self.add("schema:dateCreated", typed)
+            if self._is_message():
+                self.add("schema:dateSent", typed)
+            period = self.node("date")
+            self.add("lod:createdPeriod", period)
+            self.add("rdf:type", self.m.p("lod:DatePeriod"), period)
+            self.add("rdfs:label", Literal(value.verbatim), period)
+            self.add("lod:edtf", Literal(value.edtf, datatype=NamedNode(expand("edtf:EDTF"))), period)
+            self.add("dcat:startDate", Literal(value.begin, datatype=NamedNode(XSD + "date")), period)
+            self.add("dcat:endDate", Literal(value.end, datatype=NamedNode(XSD + "date")), period)
+            if value.precision == "edtf":
+                self.add("schema:temporalCoverage", Literal(f"{value.begin}/{value.end}"))
+        for attr, curies in (("uploaded", ATTRIBUTE_PREDICATES["uploaded"]),
+                             ("modified", ATTRIBUTE_PREDICATES["modified"]),
+                             ("submitted", ATTRIBUTE_PREDICATES["submitted"]),
+                             ("retrieved", ATTRIBUTE_PREDICATES["retrieved"])):
+            raw = getattr(r, attr)
+            if raw:
+                literal = _timestamp(raw, attr)
+                for curie in curies:
+                    self.add(curie, literal)
+
+    def _document_date(self) -> DateValue | None:
+        r = self.r
+        if not r.date and not r.date_hint:
+            return None
+        if r.date:
+            try:
+                return parse_date(r.date, "date")
+            except MappingError as exc:
+                if not r.date_hint:
+                    raise _located(exc, r, "date") from None
+        try:
+            value = parse_date(r.date_hint, "date_hint")
+        except MappingError as exc:
+            raise _located(exc, r, "date_hint") from None
+        return DateValue(r.date or r.date_hint, value.edtf, value.precision, value.begin, value.end)
+
+    def _is_message(self) -> bool:
+        doc_type = self.vocab.doc_type(self.r.doc_type) if self.r.doc_type else None
+        return bool(doc_type and doc_type.message)
+
+    def _texts(self) -> None:
+        r = self.r
+        english = not r.languages or any(
+            (lang := self.vocab.language(name)) is not None and lang.bcp47 == "en" for name in r.languages)
+        if r.transcript:
+            self.add("schema:text", Literal(r.transcript))
+        if r.text and (english and not r.transcript):
+            self.add("schema:text", Literal(r.text, language="en"))
+        elif r.text:
+            translation = self.node("translation")
+            self.add("schema:workTranslation", translation)
+            self.add("rdf:type", self.m.p("schema:CreativeWork"), translation)
+            self.add("schema:translationOfWork", self.s, translation)
+            self.add("schema:inLanguage", Literal("en"), translation)
+            self.add("schema:text", Literal(r.text, language="en"), translation)
+            if r.title:
+                self.add("schema:name", Literal(r.title, language="en"), translation)
+
+    def _type(self) -> None:
+        r = self.r
+        self.add("dcterms:type", NamedNode(DCMITYPE + "Text"))
+        if not r.doc_type:
+            return
+        self.add("schema:genre", Literal(r.doc_type))
+        doc_type = self.vocab.doc_type(r.doc_type)
+        if doc_type is None:
+            return
+        if doc_type.message:
+            self.add("rdf:type", self.m.p("schema:Message"))
+        aat = NamedNode(AAT + doc_type.aat)
+        self.add("dcterms:type", aat)
+        self.add("schema:additionalType", aat)
+
+    def _languages(self) -> None:
+        for name in self.r.languages:
+            language = self.vocab.language(name)
+            if language is None:
+                self.add("dcterms:language", Literal(name))
+                continue
+            self.add("dcterms:language", NamedNode(ISO639_2 + language.iso639_2))
+            self.add("schema:inLanguage", Literal(language.bcp47))
+
+    def _rights(self) -> None:
+        if not self.r.rights:
+            return
+        self.text(ATTRIBUTE_PREDICATES["rights"], self.r.rights)
+        rights = self.vocab.rights_for(self.r.rights)
+        if rights:
+            self.add("dcterms:rights", NamedNode(rights.uri))
+            self.add("schema:license", NamedNode(rights.uri))
+
+    def _citation_and_archives(self) -> None:
+        r = self.r
+        archive_names = list(r.archives)
+        if r.citation:
+            self.add("dcterms:source", Literal(r.citation))
+            citation = parse_citation(r.citation)
+            if citation.parsed:
+                self._citation(citation)
+                archive_names.insert(0, citation.archive)
+            elif not archive_names and (known := self._archive_prefix(r.citation)):
+                archive_names.append(known)
+        seen: set[str] = set()
+        for name in archive_names:
+            archive = self._archive(name)
+            if archive.uri not in seen:
+                seen.add(archive.uri)
+                node = self.entity(archive)
+                self.add("schema:holdingArchive", node)
+                self.add("rico:hasOrHadHolder", node)
+
+    def _archive_prefix(self, citation: str) -> str:
+        head = citation.split(",", 1)[0]
+        return head if self.vocab.archive(head) else ""
+
+    def _archive(self, name: str) -> Entity:
+        known = self.vocab.archive(name)
+        label = known.label if known else name
+        slug = known.slug if known else slugify(name)
+        entity = Entity(self.m.minter.thing("archive", slug), "archive",
+                        ("schema:ArchiveOrganization", "rico:CorporateBody"), label, {name})
+        if known:
+            entity.literals.append(("schema:alternateName", known.abbreviation))
+            if known.country:
+                country = self._place(known.country)
+                entity.links.append(("schema:location", country.uri))
+                self.entity(country)
+        return entity
+
+    def _citation(self, c: Citation) -> None:
+        node = self.node("citation")
+        self.add("lod:citation", node)
+        self.add("rdf:type", self.m.p("lod:ArchivalCitation"), node)
+        self.add("rdfs:label", Literal(c.verbatim), node)
+        for curie, value in (("lod:archive", c.archive), ("lod:fonds", c.fonds), ("lod:series", c.series),
+                             ("lod:file", c.file), ("lod:folder", c.folder), ("lod:leaves", c.leaves),
+                             ("lod:citationNote", c.remainder)):
+            if value:
+                self.add(curie, Literal(value), node)
+        # The RiC-O hierarchy archive > fonds > series > file, shared by every record citing it.
+        archive = self._archive(c.archive)
+        parent = archive.uri
+        path = parent
+        levels = [("fonds", c.fonds, "Fonds"), ("series", c.series, "Series"), ("file", c.file, "File")]
+        for level, value, label in levels:
+            if not value:
+                continue
+            path = f"{path}/{level}/{slugify(value)}"
+            entity = Entity(path, "recordset", ("rico:RecordSet",), f"{c.archive} {label} {value}")
+            entity.literals.append(("rico:identifier", value))
+            entity.links.append(("rico:isOrWasIncludedIn", parent))
+            if level == "fonds":
+                entity.links.append(("rico:hasOrHadHolder", archive.uri))
+            self.entity(entity)
+            parent = path
+        if parent != archive.uri:
+            self.add("rico:isOrWasIncludedIn", NamedNode(parent))
+            self.add("schema:isPartOf", NamedNode(parent))
+
+    def _agent(self, name: str) -> Entity:
+        authority = self.vocab.authority(name)
+        if authority and authority.kind in ("person", "organization"):
+            types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
+            return Entity(self.m.minter.thing("agent", authority.slug), "agent", types, authority.label,
+                          {name}, authority.same_as)
+        label = display_name(name)
+        is_org = bool(ORG_WORDS.search(name)) or re.search(r"\w\.\s+[A-Z]", name) is not None and "," not in name
+        types = ("schema:Organization",) if is_org else ("schema:Person",)
+        return Entity(self.m.minter.thing("agent", slugify(label)), "agent", types, label, {name})
+
+    def _place(self, name: str) -> Entity:
+        authority = self.vocab.authority(name)
+        if authority and authority.kind == "place":
+            return Entity(self.m.minter.thing("place", authority.slug), "place", ("schema:Place",),
+                          authority.label, {name}, authority.same_as)
+        label = name.strip()
+        return Entity(self.m.minter.thing("place", slugify(label)), "place", ("schema:Place",), label, {name})
+
+    def _agents(self) -> None:
+        r = self.r
+        message = self._is_message()
+        for attr in ("authors", "recipients", "cc", "contributors", "people", "donors"):
+            for name in getattr(r, attr):
+                node = self.entity(self._agent(name))
+                curies = ATTRIBUTE_PREDICATES[attr]
+                if attr == "authors" and message:
+                    curies = (*curies, "schema:sender")
+                for curie in curies:
+                    self.add(curie, node)
+
+    def _places_subjects_collections(self) -> None:
+        r = self.r
+        for name in r.places:
+            place = self._place(name)
+            parent_name = r.place_parents.get(name)
+            if parent_name:
+                parent = self._place(parent_name)
+                place.links.append(("schema:containedInPlace", parent.uri))
+                self.entity(parent)
+            node = self.entity(place)
+            for curie in ATTRIBUTE_PREDICATES["places"]:
+                self.add(curie, node)
+        for name in r.subjects:
+            entity = Entity(self.m.minter.thing("subject", slugify(name)), "subject", ("skos:Concept",), name)
+            node = self.entity(entity)
+            for curie in ATTRIBUTE_PREDICATES["subjects"]:
+                self.add(curie, node)
+        for name in r.collections:
+            entity = Entity(self.m.minter.thing("collection", slugify(name)), "collection",
+                            ("schema:Collection", "rico:RecordSet"), name)
+            node = self.entity(entity)
+            for curie in ATTRIBUTE_PREDICATES["collections"]:
+                self.add(curie, node)
+
+    def _header(self) -> None:
+        header = self.r.header
+        for key, curie in HEADER_PREDICATES.items():
+            if header.get(key):
+                self.add(curie, Literal(header[key]))
+        if header.get("received_at"):
+            self.add("schema:dateReceived", Literal(header["received_at"], datatype=NamedNode(XSD + "dateTime")))
+        if header.get("sent_from"):
+            self.add("schema:locationCreated", self.entity(self._place(header["sent_from"].title())))
+
+    def _misc(self) -> None:
+        r = self.r
+        if r.classification:
+            self.text(ATTRIBUTE_PREDICATES["classification"], r.classification, None)
+        if r.credits:
+            self.text(ATTRIBUTE_PREDICATES["credits"], r.credits)
+        if r.url:
+            self.add("schema:url", NamedNode(r.url) if _is_iri(r.url) else Literal(r.url))
+        for index, media in enumerate(r.media, 1):
+            node = NamedNode(media.url) if _is_iri(media.url) else self.node(f"media-{index}")
+            self.add("schema:associatedMedia", node)
+            self.add("rdf:type", self.m.p("schema:MediaObject"), node)
+            if _is_iri(media.url):
+                self.add("schema:contentUrl", node, node)
+            for curie, value in (("schema:name", media.filename), ("schema:encodingFormat", media.content_type),
+                                 ("schema:description", media.title)):
+                if value:
+                    self.add(curie, Literal(value), node)
+        for name, value in sorted(r.extra.items()):
+            node = self.node(f"extra-{slugify(name)}")
+            self.add("schema:additionalProperty", node)
+            self.add("rdf:type", self.m.p("schema:PropertyValue"), node)
+            self.add("schema:name", Literal(name), node)
+            self.add("schema:value", Literal(value), node)
+
+
+def display_name(heading: str) -> str:
+    """'Nehru, Jawaharlal' -> 'Jawaharlal Nehru'; 'Bush, George, 1924-' -> 'George Bush'."""
+    text = re.sub(r"\s*\([^)]*\)", "", heading).strip()
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    parts = [part for part in parts if not re.fullmatch(r"[\d\s\-–?.]+", part)]
+    if len(parts) == 2 and not ORG_WORDS.search(text) and "." not in parts[0]:
+        return f"{parts[1]} {parts[0]}"
+    return ", ".join(parts) if parts else heading.strip()
+
+
+def _is_iri(value: str) -> bool:
+    return bool(re.match(r"^https?://[^\s<>\"{}|\\^`]+$", value))
+
+
+def _timestamp(raw: str, field: str) -> Literal:
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})", raw.strip())
+    if match:
+        return Literal(f"{match[1]}T{match[2]}", datatype=NamedNode(XSD + "dateTime"))
+    value = parse_date(raw, field)
+    return Literal(value.typed_value, datatype=NamedNode(value.xsd_datatype))
+
+
+def _located(exc: LodError, record: Record, attr: str) -> MappingError:
+    origin = record.origins.get(attr, record.origin)
+    assert isinstance(exc, MappingError)
+    return MappingError(exc.message, file=origin.file, line=origin.line, field=origin.field or attr,
+                        value=exc.value, hint=exc.hint, record_id=record.id)
+
+
+__all__ = ["ATTRIBUTE_PREDICATES", "Entity", "Mapped", "Mapper", "display_name", "name_key"]

@@ -1,0 +1,1 @@
+"""The publish stage: static linked-data site, dumps and dataset descriptions."""

@@ -1,0 +1,77 @@
+"""The dataset description: VoID and DCAT in one graph, at /.well-known/void and the dataset URI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from lod.config import Config
+from lod.dates import XSD
+from lod.namespaces import expand
+
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+@dataclass(frozen=True, slots=True)
+class Dump:
+    path: str
+    media_type: str
+    label: str
+    sha256: str
+    size: int
+
+
+def dataset_triples(config: Config, dataset_uri: str, *, triples: int, entities: int, records: int,
+                    examples: list[str], dumps: list[Dump], modified: str,
+                    vocabularies: list[str]) -> list[Triple]:
+    """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples)."""
+    s = NamedNode(dataset_uri)
+    base = config.base_uri
+
+    def p(curie: str) -> NamedNode:
+        return NamedNode(expand(curie))
+
+    out = [
+        Triple(s, p("rdf:type"), p("void:Dataset")),
+        Triple(s, p("rdf:type"), p("dcat:Dataset")),
+        Triple(s, p("dcterms:title"), Literal(config.title, language="en")),
+        Triple(s, p("dcterms:description"), Literal(config.description, language="en")),
+        Triple(s, p("dcterms:license"), NamedNode(config.license)),
+        Triple(s, p("void:uriSpace"), Literal(base)),
+        Triple(s, p("void:triples"), Literal(str(triples), datatype=NamedNode(XSD + "integer"))),
+        Triple(s, p("void:entities"), Literal(str(entities + records), datatype=NamedNode(XSD + "integer"))),
+        Triple(s, p("void:documents"), Literal(str(records), datatype=NamedNode(XSD + "integer"))),
+        Triple(s, p("void:rootResource"), NamedNode(base + "index.html")),
+        Triple(s, p("foaf:homepage"), NamedNode(base + "index.html")),
+        Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/Turtle")),
+        Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/N-Triples")),
+        Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/JSON-LD")),
+        Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/RDF_XML")),
+    ]
+    if modified:
+        out.append(Triple(s, p("dcterms:modified"), Literal(modified, datatype=NamedNode(XSD + "date"))))
+    if config.publisher:
+        out.append(Triple(s, p("dcterms:publisher"), Literal(config.publisher)))
+    out.extend(Triple(s, p("void:exampleResource"), NamedNode(uri)) for uri in examples)
+    out.extend(Triple(s, p("void:vocabulary"), NamedNode(uri)) for uri in vocabularies)
+    for dump in dumps:
+        url = NamedNode(base + dump.path)
+        dist = NamedNode(f"{dataset_uri}#dump-{dump.path.rsplit('/', 1)[-1]}")
+        checksum = NamedNode(f"{dist.value}-sha256")
+        out += [
+            Triple(s, p("void:dataDump"), url),
+            Triple(s, p("dcat:distribution"), dist),
+            Triple(dist, p("rdf:type"), p("dcat:Distribution")),
+            Triple(dist, p("dcat:downloadURL"), url),
+            Triple(dist, p("dcat:mediaType"), NamedNode(f"https://www.iana.org/assignments/media-types/{dump.media_type}")),
+            Triple(dist, p("dcterms:title"), Literal(dump.label, language="en")),
+            Triple(dist, p("dcat:byteSize"), Literal(str(dump.size), datatype=NamedNode(XSD + "nonNegativeInteger"))),
+            Triple(dist, p("dcterms:license"), NamedNode(config.license)),
+            Triple(dist, NamedNode(SPDX + "checksum"), checksum),
+            Triple(checksum, p("rdf:type"), NamedNode(SPDX + "Checksum")),
+            Triple(checksum, NamedNode(SPDX + "algorithm"), NamedNode(SPDX + "checksumAlgorithm_sha256")),
+            Triple(checksum, NamedNode(SPDX + "checksumValue"),
+                   Literal(dump.sha256, datatype=NamedNode(XSD + "hexBinary"))),
+        ]
+    return out

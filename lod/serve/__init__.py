@@ -1,0 +1,1 @@
+"""The serve stage: an HTTP front for a built output folder."""

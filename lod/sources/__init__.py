@@ -1,0 +1,125 @@
+"""The sources stage: find files, detect each one's format from its content, read Records.
+
+Readers are a table (`READERS`): each has `sniff(text) -> bool` and `read(path, text)` yielding
+Records or SourceErrors, so one bad record never stops its neighbours. Files no reader claims
+(a README, a LICENSE, unrelated JSON) are skipped with a notice, not counted as rejected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from lod.errors import SourceError
+from lod.model import Record
+from lod.sources import dacsv, dajson, dapage, tei
+from lod.sources.text import decode
+from lod.vocab import Vocab, load_vocab
+
+READERS: tuple[ModuleType, ...] = (tei, dajson, dacsv, dapage)
+"""Tried in order; the first whose sniff() accepts the text reads the file."""
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file that is no record in any known format."""
+
+    file: str
+    reason: str
+
+
+Item = Record | SourceError | Skipped
+
+
+def find_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every file under the given paths, recursively, in a stable (sorted) order."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        elif path.exists():
+            yield path
+        else:
+            raise SourceError("no such file or folder", file=str(path), hint="check the SOURCES path")
+
+
+def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) -> Iterator[Item]:
+    """Read one file: its records (enriched), its bad records as SourceErrors, or a Skipped."""
+    name = label or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield SourceError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", file=name,
+                              hint="split it into smaller files")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield SourceError(f"cannot read the file: {exc.strerror}", file=name)
+        return
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        yield Skipped(name, "binary file")
+        return
+    try:
+        text = decode(data, name)
+    except SourceError as exc:
+        yield exc
+        return
+    reader = detect(text)
+    if reader is None:
+        yield Skipped(name, "not a record in any known format (page text, CSV scrape, JSON API, TEI)")
+        return
+    vocab = vocab or load_vocab()
+    for item in reader.read(name, text):
+        if isinstance(item, Record):
+            enrich(item, vocab)
+        yield item
+
+
+def detect(text: str) -> ModuleType | None:
+    sniffers: list[tuple[ModuleType, Callable[[str], bool]]] = [(r, r.sniff) for r in READERS]
+    for reader, sniff in sniffers:
+        if sniff(text):
+            return reader
+    return None
+
+
+def read_sources(paths: Iterable[Path], base: Path | None = None) -> Iterator[Item]:
+    """All items from all files under `paths`; file names are reported relative to `base`."""
+    vocab = load_vocab()
+    for path in find_files(paths):
+        label = str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path)
+        yield from read_file(path, label, vocab)
+
+
+_FROM_TO = re.compile(
+    r"\b[Ff]rom\s+(?P<from>.+?)(?:\s+[Tt]hrough\s+.+?)?\s+to\s+(?P<to>.+?)(?=,|\s+(?:on|regarding|about|concerning)\s|$)"
+)
+
+
+def enrich(record: Record, vocab: Vocab) -> None:
+    """Facts a title states ("Telegram from Mao Zedong to I.V. Stalin", "Letter, ..."): sender,
+    recipient and type, kept with the title as their origin."""
+    if not record.title or record.kind != "document":
+        return
+    where = record.origins.get("title", record.origin).at("title")
+    doc_type = vocab.type_from_title(record.title)
+    if doc_type and not record.doc_type:
+        record.put("doc_type", doc_type.label, where)
+    match = _FROM_TO.search(record.title)
+    if match and (doc_type or record.doc_type):
+        record.add("authors", _people(match["from"]), where)
+        record.add("recipients", _people(match["to"]), where)
+
+
+def _people(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r",\s*|\s+and\s+", text) if part.strip()]

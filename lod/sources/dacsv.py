@@ -1,0 +1,130 @@
+"""Reader for the CSV scrape of the Digital Archive (one row per record).
+
+The scrape stores lists as JSON strings ('["Nehru, Jawaharlal"]'), writes a missing value as
+the string "None", and names people inverted; every column reaches the model or `extra`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from lod.errors import SourceError
+from lod.model import Origin, Record
+from lod.sources.text import clean, html_to_text, one_line
+
+FORMAT = "dacsv"
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "record_id": ("id", "id"),
+    "id": ("id", "id"),
+    "document_url": ("url", "line"),
+    "original_publication_date": ("date", "line"),
+    "title": ("title", "line"),
+    "credits": ("credits", "text"),
+    "text_body": ("text", "text"),
+    "summary": ("summary", "text"),
+    "authors": ("authors", "list"),
+    "associated_places": ("places", "list"),
+    "subjects_discussed": ("subjects", "list"),
+    "associated_people_orgs": ("people", "list"),
+    "document_contributors": ("contributors", "list"),
+    "source": ("citation", "line"),
+    "original_upload_date": ("uploaded", "line"),
+    "original_archive_title": ("archives", "list"),
+    "language": ("languages", "list"),
+    "rights": ("rights", "text"),
+    "original_classification": ("classification", "line"),
+    "donors": ("donors", "list"),
+    "scraped_at": ("retrieved", "line"),
+    "type": ("doc_type", "line"),
+    "collections": ("collections", "list"),
+}
+"""CSV column -> (model attribute, shape). Columns not listed are kept in `extra`."""
+
+MISSING = {"", "none", "null", "nan", "[]"}
+
+
+def sniff(text: str) -> bool:
+    first = text.split("\n", 1)[0].lower()
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return False
+    names = {h.strip() for h in header}
+    return "title" in names and bool(names & {"record_id", "id"})
+
+
+def read(path: str, text: str) -> Iterator[Record | SourceError]:
+    csv.field_size_limit(64 * 1024 * 1024)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        yield SourceError("the CSV has no header row", file=path, line=1, hint=str(exc))
+        return
+    row_number = 1
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield SourceError(f"malformed CSV: {exc}", file=path, line=start_line,
+                              hint="check quoting around this line")
+            return
+        row_number += 1
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            yield _row(path, header, row, row_number, start_line)
+        except SourceError as exc:
+            yield exc
+
+
+def _row(path: str, header: list[str], row: list[str], row_number: int, line: int) -> Record:
+    origin = Origin(path, line)
+    if len(row) != len(header):
+        raise SourceError(
+            f"row {row_number} has {len(row)} cells, the header has {len(header)}",
+            file=path, line=line, hint="check for an unquoted comma or a missing cell",
+        )
+    record = Record(id="", source_format=FORMAT, origin=origin)
+    for name, raw in zip(header, row, strict=True):
+        where = origin.at(name)
+        if raw.strip().lower() in MISSING:
+            continue
+        attr, shape = COLUMNS.get(name.lower(), ("", "extra"))
+        if shape == "extra":
+            record.put_extra(name, clean(raw), where)
+        elif shape == "id":
+            record.id = one_line(raw)
+            record.origins["id"] = where
+        elif shape == "line":
+            record.put(attr, one_line(html_to_text(raw)), where)
+        elif shape == "text":
+            record.put(attr, html_to_text(raw), where)
+        else:
+            record.add(attr, parse_list(raw, path, line, name), where)
+    if not record.id:
+        raise SourceError("the row has no record ID", file=path, line=line, field="record_id",
+                          hint="fill the record_id column; rows without an ID cannot get a URI")
+    return record
+
+
+def parse_list(raw: str, path: str, line: int, name: str) -> list[str]:
+    """A JSON list of strings; a bare value is one item."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return [one_line(text)]
+    try:
+        values = json.loads(text)
+    except ValueError as exc:
+        raise SourceError("the list is not valid JSON", file=path, line=line, field=name, value=raw,
+                          hint='write lists as JSON, e.g. ["Nehru, Jawaharlal"]') from exc
+    if not isinstance(values, list):
+        raise SourceError("expected a JSON list", file=path, line=line, field=name, value=raw)
+    return [one_line(str(v)) for v in values if v not in (None, "", "None")]

@@ -1,0 +1,233 @@
+"""Reader for the Digital Archive's JSON API: documents, collections and transcripts/translations.
+
+Documents (`/srv/record/ID.json`) carry nested objects ({id, name, ...}); descriptions hold HTML.
+A transcript or translation embedded in a document becomes that document's text; one read on its
+own is published as a record of kind "transcript".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from lod.errors import SourceError
+from lod.model import Media, Origin, Record
+from lod.sources.text import html_to_text, one_line
+
+FORMAT = "dajson"
+SITE = "https://digitalarchive.wilsoncenter.org"
+MAX_DEPTH = 64
+
+DOCUMENT_KEYS = {"doc_date", "frontend_doc_date", "transcripts", "translations", "media_files",
+                 "creators", "original_coverages"}
+SCALARS: dict[str, str] = {
+    "title": "title",
+    "frontend_doc_date": "date",
+    "doc_date": "date_hint",
+    "description": "summary",
+    "source": "citation",
+    "first_published_at": "uploaded",
+    "source_created_at": "submitted",
+    "source_updated_at": "modified",
+    "uri": "url",
+}
+"""Document key -> scalar model attribute."""
+
+NAMED_LISTS: dict[str, str] = {
+    "type": "doc_type",
+    "languages": "languages",
+    "creators": "authors",
+    "contributors": "contributors",
+    "subjects": "subjects",
+    "original_coverages": "places",
+    "collections": "collections",
+    "repositories": "archives",
+    "donors": "donors",
+    "classifications": "classification",
+}
+"""Document key -> model attribute filled from the `name` of each nested object."""
+
+TEXTS: dict[str, str] = {"translations": "text", "transcripts": "transcript"}
+
+
+def sniff(text: str) -> bool:
+    head = text.lstrip()[:1]
+    if head not in ("{", "["):
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return head == "{"  # a broken JSON object is reported, not skipped
+    return any(_kind(item) for item in _items(data))
+
+
+def read(path: str, text: str) -> Iterator[Record | SourceError]:
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        yield SourceError("the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}")
+        return
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        yield SourceError(f"invalid JSON: {getattr(exc, 'msg', exc)}", file=path, line=line,
+                          hint="fix the JSON syntax at that line")
+        return
+    for index, item in enumerate(_items(data)):
+        kind = _kind(item)
+        if not kind:
+            continue
+        origin = Origin(path, None, f"[{index}]" if isinstance(data, list) else "")
+        try:
+            _check_depth(item, path)
+            yield READERS[kind](item, origin)
+        except SourceError as exc:
+            yield exc
+
+
+def _items(data: Any) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        return list(data["results"])
+    return data if isinstance(data, list) else [data]
+
+
+def _kind(item: Any) -> str:
+    if not isinstance(item, dict) or "id" not in item:
+        return ""
+    keys = set(item)
+    if "title" in keys and keys & DOCUMENT_KEYS:
+        return "document"
+    if "filename" in keys and "content_type" in keys and keys & {"html", "raw", "url"}:
+        return "transcript"
+    if "name" in keys and keys & {"short_description", "main_src", "slug"} and "filename" not in keys:
+        return "collection"
+    return ""
+
+
+def _check_depth(value: Any, path: str, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise SourceError("the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}")
+    if isinstance(value, dict):
+        for child in value.values():
+            _check_depth(child, path, depth + 1)
+    elif isinstance(value, list):
+        for child in value:
+            _check_depth(child, path, depth + 1)
+
+
+def _id(item: dict[str, Any], origin: Origin) -> str:
+    value = one_line(str(item.get("id") or ""))
+    if not value:
+        raise SourceError("the record has no id", file=origin.file, field="id",
+                          hint="every API record needs its numeric id")
+    return value
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, dict):
+        return one_line(html_to_text(str(value.get("name") or value.get("value") or "")))
+    return one_line(html_to_text(str(value))) if value not in (None, "") else ""
+
+
+def _document(item: dict[str, Any], origin: Origin) -> Record:
+    record = Record(id=_id(item, origin), source_format=FORMAT, origin=origin, kind="document")
+    record.origins["id"] = origin.at("id")
+    for key, value in item.items():
+        where = origin.at(key)
+        if key == "id" or value in (None, "", [], {}):
+            continue
+        if key in SCALARS:
+            text = html_to_text(str(value)) if key == "description" else one_line(str(value))
+            record.put(SCALARS[key], _absolute(text) if key == "uri" else text, where)
+        elif key in NAMED_LISTS and isinstance(value, list | dict):
+            names = [_name(v) for v in (value if isinstance(value, list) else [value])]
+            attr = NAMED_LISTS[key]
+            if isinstance(getattr(record, attr), list):
+                record.add(attr, names, where)
+            else:
+                record.put(attr, "; ".join(n for n in names if n), where)
+            if key == "original_coverages":
+                for place in value if isinstance(value, list) else []:
+                    parent = _name(place.get("parent")) if isinstance(place, dict) else ""
+                    if parent:
+                        record.place_parents[_name(place)] = parent
+        elif key == "rights" and isinstance(value, dict):
+            text = html_to_text(str(value.get("rights") or value.get("name") or ""))
+            record.put("rights", text, where)
+            if value.get("name") and value.get("rights"):
+                record.put_extra("rights_name", one_line(str(value["name"])), where)
+        elif key in TEXTS and isinstance(value, list):
+            texts = [html_to_text(str(t.get("html") or t.get("raw") or "")) for t in value if isinstance(t, dict)]
+            record.put(TEXTS[key], "\n\n".join(t for t in texts if t), where)
+            record.media.extend(_media(t, key) for t in value if isinstance(t, dict) and t.get("url"))
+            record.origins.setdefault("media", where)
+        elif key == "media_files" and isinstance(value, list):
+            record.media.extend(_media(m, key) for m in value if isinstance(m, dict) and m.get("url"))
+            record.origins.setdefault("media", where)
+        else:
+            record.put_extra(key, _flat(value), where)
+    return record
+
+
+def _collection(item: dict[str, Any], origin: Origin) -> Record:
+    record = Record(id=_id(item, origin), source_format=FORMAT, origin=origin, kind="collection")
+    record.origins["id"] = origin.at("id")
+    mapping = {"name": "title", "description": "summary", "short_description": "alt_title",
+               "first_published_at": "uploaded", "source_created_at": "submitted",
+               "source_updated_at": "modified"}
+    for key, value in item.items():
+        where = origin.at(key)
+        if key == "id" or value in (None, "", [], {}):
+            continue
+        if key in mapping:
+            text = html_to_text(str(value)) if key == "description" else one_line(str(value))
+            record.put(mapping[key], text, where)
+        elif key in ("main_src", "thumb_src"):
+            record.media.append(Media(url=_absolute(str(value)), title=key))
+            record.origins.setdefault("media", where)
+        elif key == "value" and one_line(str(value)) == one_line(str(item.get("name", ""))):
+            record.origins["title_value"] = where
+        else:
+            record.put_extra(key, _flat(value), where)
+    return record
+
+
+def _transcript(item: dict[str, Any], origin: Origin) -> Record:
+    record = Record(id=f"transcript-{_id(item, origin)}", source_format=FORMAT, origin=origin, kind="transcript")
+    record.origins["id"] = origin.at("id")
+    record.put("transcript", html_to_text(str(item.get("html") or item.get("raw") or "")),
+               origin.at("html" if item.get("html") else "raw"))
+    if item.get("raw") and item.get("html") and item["raw"] != item["html"]:
+        record.put_extra("raw", html_to_text(str(item["raw"])), origin.at("raw"))
+    elif item.get("raw"):
+        record.origins["raw"] = origin.at("raw")
+    record.put("title", one_line(str(item.get("filename") or "")), origin.at("filename"))
+    if item.get("url"):
+        record.media.append(_media(item, "transcript"))
+        record.origins["media"] = origin.at("url")
+    for key in ("source_created_at", "source_updated_at"):
+        if item.get(key):
+            record.put("submitted" if key == "source_created_at" else "modified", one_line(str(item[key])),
+                       origin.at(key))
+    for key in ("asset_id", "extension", "pdf", "content_type"):
+        if item.get(key):
+            record.put_extra(key, _flat(item[key]), origin.at(key))
+    return record
+
+
+def _media(item: dict[str, Any], role: str) -> Media:
+    return Media(url=_absolute(str(item.get("url", ""))), filename=str(item.get("filename") or ""),
+                 content_type=str(item.get("content_type") or ""), title=role)
+
+
+def _absolute(url: str) -> str:
+    return SITE + url if url.startswith("/") else url
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, str):
+        return html_to_text(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+READERS = {"document": _document, "collection": _collection, "transcript": _transcript}
