@@ -165,8 +165,12 @@ class _RecordMapping:
         self.m = mapper
         self.r = record
         self.vocab = mapper.vocab
-        kind_path = "collection" if record.kind == "collection" else "record"
-        self.uri = mapper.minter.thing(kind_path, safe_id(record.id))
+        if record.kind == "collection":
+            # Documents name their collections, not their IDs: mint from the slug so both meet.
+            key = slugify(record.extra.get("slug") or record.title or record.id)
+            self.uri = mapper.minter.thing("collection", key)
+        else:
+            self.uri = mapper.minter.thing("record", safe_id(record.id))
         self.s = NamedNode(self.uri)
         self.triples: list[Triple] = []
         self.entities: dict[str, Entity] = {}
@@ -222,7 +226,7 @@ class _RecordMapping:
         self._places_subjects_collections()
         self._header()
         self._misc()
-        return Mapped(r.id, r.kind, self.uri, str(doc.value), r.title, self.triples,
+        return Mapped(r.id, r.kind, self.uri, str(doc.value), r.title, list(dict.fromkeys(self.triples)),
                       list(self.entities.values()), self.date)
 
     def _dates(self) -> None:

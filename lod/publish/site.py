@@ -181,7 +181,10 @@ def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path 
             published.append(_Published(item.id, mapped.uri, mapped.title,
                                         mapped.date.verbatim if mapped.date else "", _lastmod(item)))
             report.published += 1
+        record_uris = {p.uri for p in published}
         for uri in sorted(entities):
+            if uri in record_uris:
+                continue  # a collection read as a record already has its own, fuller page
             entity = entities[uri]
             triples = mapper.entity_triples(entity)
             ntriples, document = site.write(uri, triples, entity.label, backlinks.get(uri))

@@ -57,7 +57,7 @@ def sniff(text: str) -> bool:
         return False
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return head == "{"  # a broken JSON object is reported, not skipped
     return any(_kind(item) for item in _items(data))
 

@@ -120,7 +120,8 @@ def _read_info(record: Record, lines: list[str], start: int, origin: Origin) -> 
 
     for number in range(start, len(lines)):
         line = lines[number].strip()
-        if line.lower() in FIELDS or _looks_like_heading(lines, number):
+        unknown_heading = _looks_like_heading(lines, number) and (heading is None or bool(values))
+        if line.lower() in FIELDS or unknown_heading:
             flush()
             heading, heading_line, values = line, number, []
         elif line and heading is not None:

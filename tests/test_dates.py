@@ -1,0 +1,50 @@
+import pytest
+
+from lod.dates import EDTF_DATATYPE, XSD, parse_date
+from lod.errors import MappingError
+
+CASES = [
+    ("January 16, 1951", "1951-01-16", "day", "1951-01-16", "1951-01-16"),
+    ("November 1967", "1967-11", "month", "1967-11-01", "1967-11-30"),
+    ("1981-06", "1981-06", "month", "1981-06-01", "1981-06-30"),
+    ("1958", "1958", "year", "1958-01-01", "1958-12-31"),
+    ("ca. 1951", "1951~", "edtf", "1951-01-01", "1951-12-31"),
+    ("1950s", "195X", "edtf", "1950-01-01", "1959-12-31"),
+    ("November 5-6, 1965", "1965-11-05/1965-11-06", "edtf", "1965-11-05", "1965-11-06"),
+    ("1950-1953", "1950/1953", "edtf", "1950-01-01", "1953-12-31"),
+    ("16.1.1951", "1951-01-16", "day", "1951-01-16", "1951-01-16"),
+    ("19510116", "1951-01-16", "day", "1951-01-16", "1951-01-16"),
+    ("1 April 1949", "1949-04-01", "day", "1949-04-01", "1949-04-01"),
+    ("February 29, 1952", "1952-02-29", "day", "1952-02-29", "1952-02-29"),
+]
+
+
+@pytest.mark.parametrize(("text", "edtf", "precision", "begin", "end"), CASES)
+def test_parse(text: str, edtf: str, precision: str, begin: str, end: str) -> None:
+    value = parse_date(text)
+    assert (value.verbatim, value.edtf, value.precision, value.begin, value.end) == (text, edtf, precision, begin, end)
+
+
+def test_datatypes() -> None:
+    assert parse_date("January 16, 1951").xsd_datatype == XSD + "date"
+    assert parse_date("November 1967").xsd_datatype == XSD + "gYearMonth"
+    assert parse_date("1958").xsd_datatype == XSD + "gYear"
+    assert parse_date("ca. 1951").xsd_datatype == EDTF_DATATYPE
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2010-02-50", "impossible day"),
+    ("February 29, 1951", "impossible day"),
+    ("2010-13-01", "impossible month"),
+    ("0000", "impossible year"),
+    ("0001-01-01", "impossible year"),
+    ("sometime in spring", "unrecognized date"),
+    ("1953-1950", "range ends before it begins"),
+])
+def test_impossible_dates_name_field_and_fix(text: str, message: str) -> None:
+    with pytest.raises(MappingError) as info:
+        parse_date(text, "original_publication_date")
+    assert info.value.message == message
+    assert info.value.field == "original_publication_date"
+    assert info.value.value == text
+    assert info.value.hint
