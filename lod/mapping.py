@@ -198,6 +198,8 @@ class _RecordMapping:
             for t in entity.types:
                 self.add("rdf:type", self.m.p(t), node)
             self.add("schema:name", Literal(entity.label, language="en"), node)
+            for predicate, target in entity.links:
+                self.add(predicate, NamedNode(target), node)
         return NamedNode(entity.uri)
 
     # --- the mapping -------------------------------------------------------------------------

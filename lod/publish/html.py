@@ -40,7 +40,9 @@ class Page:
         if not iri.startswith(self.base):
             return None
         local = iri[len(self.base):].split("#", 1)[0]
-        return f"{self.root}doc/{local}.html" if local else f"{self.root}index.html"
+        if not local:
+            return f"{self.root}index.html"
+        return f"{self.root}{local}.html" if local.startswith("doc/") else f"{self.root}doc/{local}.html"
 
 
 def render(document: dict[str, Any], page: Page, title: str, uri: str) -> str:
@@ -77,8 +79,9 @@ def _value(value: Any, page: Page, is_iri: bool) -> dict[str, Any]:
         text = str(value["@value"])
         return {"text": text, "note": note, "long": len(text) > LONG_TEXT}
     if isinstance(value, dict) and "@id" in value:
-        if len(value) > 2 or (len(value) == 2 and "@type" not in value):
-            return {"node": _node(value, page)}
+        iri = page.compactor.expand(value["@id"])
+        if "#" in iri and iri.startswith(page.base) and len(value) > 1:
+            return {"node": _node(value, page)}  # a node the resource owns: show it in place
         return _link(page.compactor.expand(value["@id"]), value, page)
     text = str(value)
     if is_iri or _looks_iri(text, page):
