@@ -61,6 +61,6 @@ def parse_citation(text: str) -> Citation:
                 file=parts.get("file", ""),
                 folder=parts.get("folder", ""),
                 leaves=parts.get("leaves", ""),
-                remainder=verbatim[match.end():].strip(),
+                remainder=verbatim[match.end() :].strip(),
             )
     return Citation(verbatim=verbatim)

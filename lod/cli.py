@@ -27,25 +27,54 @@ def main() -> None:
 
 @main.command("build")
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
-              help="Output folder (replaced atomically on success).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="Output folder (replaced atomically on success).",
+)
 @click.option("--base-uri", help=next(s.help for s in SETTINGS if s.name == "base_uri"))
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="A lod.toml file.")
-@click.option("--strict", is_flag=True, default=None, help=next(s.help for s in SETTINGS if s.name == "strict"))
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help=next(s.help for s in SETTINGS if s.name == "strict"),
+)
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
-def build_command(sources: tuple[Path, ...], out: Path, base_uri: str | None, config_file: Path | None,
-                  strict: bool | None, no_progress: bool) -> None:
+def build_command(
+    sources: tuple[Path, ...],
+    out: Path,
+    base_uri: str | None,
+    config_file: Path | None,
+    strict: bool | None,
+    no_progress: bool,
+) -> None:
     """Build SOURCES (default: records/) into a static linked-data site in --out."""
     try:
-        config = load_config(config_file, overrides={"base_uri": base_uri, "strict": strict,
-                                                     "progress": False if no_progress else None})
-        report = build(list(sources or DEFAULT_SOURCES), out, config,
-                       on_problem=lambda message: click.echo(message, err=True))
+        config = load_config(
+            config_file,
+            overrides={
+                "base_uri": base_uri,
+                "strict": strict,
+                "progress": False if no_progress else None,
+            },
+        )
+        report = build(
+            list(sources or DEFAULT_SOURCES),
+            out,
+            config,
+            on_problem=lambda message: click.echo(message, err=True),
+        )
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-    summary = (f"Attempted {report.attempted}, published {report.published}, rejected {report.rejected}, "
-               f"duplicates {report.duplicates}; {report.entities} entities, {report.triples} triples")
+    summary = (
+        f"Attempted {report.attempted}, published {report.published}, rejected {report.rejected}, "
+        f"duplicates {report.duplicates}; {report.entities} entities, {report.triples} triples"
+    )
     if config.strict and report.exit_code != EXIT_OK:
         click.echo(f"{summary}\nerror: --strict: nothing was written; {out} is unchanged", err=True)
         sys.exit(EXIT_FAILED)
@@ -54,7 +83,12 @@ def build_command(sources: tuple[Path, ...], out: Path, base_uri: str | None, co
 
 
 @main.command("serve")
-@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False), default=Path("site"))
+@click.argument(
+    "directory",
+    required=False,
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_command(directory: Path, host: str, port: int) -> None:
@@ -62,10 +96,16 @@ def serve_command(directory: Path, host: str, port: int) -> None:
     from lod.serve.app import make_server
 
     if not (directory / "index.html").exists():
-        click.echo(f"error: {directory} is not a lod build; run `lod build --out {directory}` first", err=True)
+        click.echo(
+            f"error: {directory} is not a lod build; run `lod build --out {directory}` first",
+            err=True,
+        )
         sys.exit(EXIT_FAILED)
     server = make_server(directory, host, port)
-    click.echo(f"Serving {directory} at http://{host}:{server.server_address[1]}/  (Ctrl-C to stop)", err=True)
+    click.echo(
+        f"Serving {directory} at http://{host}:{server.server_address[1]}/  (Ctrl-C to stop)",
+        err=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

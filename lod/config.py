@@ -24,12 +24,21 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("base_uri", "http://127.0.0.1:8000/", "Base URI every record and entity URI is minted under."),
+    Setting(
+        "base_uri",
+        "http://127.0.0.1:8000/",
+        "Base URI every record and entity URI is minted under.",
+    ),
     Setting("title", "lod archive", "Dataset title used in the VoID/DCAT description and pages."),
-    Setting("description", "Archival records published as linked open data.", "Dataset description."),
+    Setting(
+        "description", "Archival records published as linked open data.", "Dataset description."
+    ),
     Setting("publisher", "", "Name of the publishing institution (dcterms:publisher)."),
-    Setting("license", "http://creativecommons.org/publicdomain/zero/1.0/",
-            "Licence of the metadata as a whole (dcterms:license in the dataset description)."),
+    Setting(
+        "license",
+        "http://creativecommons.org/publicdomain/zero/1.0/",
+        "Licence of the metadata as a whole (dcterms:license in the dataset description).",
+    ),
     Setting("strict", False, "Fail the whole build, writing nothing, if any record is rejected."),
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
 )
@@ -62,8 +71,10 @@ def load_config(
             raise ConfigError(f"{path}: {exc}") from exc
         unknown = set(data) - set(values)
         if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(values)}")
+            raise ConfigError(
+                f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(values)}"
+            )
         values.update(data)
     elif config_file is not None:
         raise ConfigError(f"config file {config_file} does not exist")

@@ -35,9 +35,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dotted", re.compile(r"(?P<day>\d{1,2})\.(?P<m>\d{1,2})\.(?P<year>\d{4})")),
     (
         "mdy_range",
-        re.compile(
-            _MONTH + r"\s+(?P<day>\d{1,2})\s*[-–]\s*(?P<day2>\d{1,2}),?\s+(?P<year>\d{4})"
-        ),
+        re.compile(_MONTH + r"\s+(?P<day>\d{1,2})\s*[-–]\s*(?P<day2>\d{1,2}),?\s+(?P<year>\d{4})"),
     ),
     ("decade", re.compile(r"(?P<decade>\d{3})0s")),
     ("year_range", re.compile(r"(?P<year>\d{4})\s*[-–/]\s*(?P<year2>\d{4})")),
@@ -95,16 +93,24 @@ def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> Da
     if name == "decade":
         decade = int(g["decade"] or 0) * 10
         _check_year(decade, verbatim, field)
-        return DateValue(verbatim, f"{decade // 10}X", "edtf", f"{decade:04d}-01-01", f"{decade + 9:04d}-12-31")
+        return DateValue(
+            verbatim, f"{decade // 10}X", "edtf", f"{decade:04d}-01-01", f"{decade + 9:04d}-12-31"
+        )
     year = int(g["year"] or 0)
     _check_year(year, verbatim, field)
     if name == "year_range":
         year2 = int(g["year2"] or 0)
         _check_year(year2, verbatim, field)
         if year2 < year:
-            raise MappingError("range ends before it begins", field=field, value=verbatim,
-                               hint="write the earlier year first")
-        return DateValue(verbatim, f"{year}/{year2}", "edtf", f"{year:04d}-01-01", f"{year2:04d}-12-31")
+            raise MappingError(
+                "range ends before it begins",
+                field=field,
+                value=verbatim,
+                hint="write the earlier year first",
+            )
+        return DateValue(
+            verbatim, f"{year}/{year2}", "edtf", f"{year:04d}-01-01", f"{year2:04d}-12-31"
+        )
     if name == "year":
         return DateValue(verbatim, f"{year:04d}", "year", f"{year:04d}-01-01", f"{year:04d}-12-31")
     month = _month(g, verbatim, field)
@@ -117,8 +123,12 @@ def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> Da
     if name == "mdy_range":
         day2 = _day(year, month, g["day2"], verbatim, field)
         if day2 < day:
-            raise MappingError("range ends before it begins", field=field, value=verbatim,
-                               hint="write the earlier day first")
+            raise MappingError(
+                "range ends before it begins",
+                field=field,
+                value=verbatim,
+                hint="write the earlier day first",
+            )
         iso2 = f"{year:04d}-{month:02d}-{day2:02d}"
         return DateValue(verbatim, f"{iso}/{iso2}", "edtf", iso, iso2)
     return DateValue(verbatim, iso, "day", iso, iso)
@@ -126,8 +136,12 @@ def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> Da
 
 def _check_year(year: int, verbatim: str, field: str) -> None:
     if year < MIN_YEAR:
-        raise MappingError("impossible year", field=field, value=verbatim,
-                           hint=f"use a real year (>= {MIN_YEAR}) or leave the date empty")
+        raise MappingError(
+            "impossible year",
+            field=field,
+            value=verbatim,
+            hint=f"use a real year (>= {MIN_YEAR}) or leave the date empty",
+        )
 
 
 def _month(g: dict[str, str | None], verbatim: str, field: str) -> int:
@@ -136,15 +150,23 @@ def _month(g: dict[str, str | None], verbatim: str, field: str) -> int:
     else:
         month = MONTHS.get((g.get("month") or "").lower(), 0)
     if not 1 <= month <= 12:
-        raise MappingError("impossible month", field=field, value=verbatim,
-                           hint="months run from 1 to 12 (or January to December)")
+        raise MappingError(
+            "impossible month",
+            field=field,
+            value=verbatim,
+            hint="months run from 1 to 12 (or January to December)",
+        )
     return month
 
 
 def _day(year: int, month: int, raw: str | None, verbatim: str, field: str) -> int:
     day = int(raw or 0)
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise MappingError("impossible day", field=field, value=verbatim,
-                           hint=f"{calendar.month_name[month]} {year} has "
-                           f"{calendar.monthrange(year, month)[1]} days")
+        raise MappingError(
+            "impossible day",
+            field=field,
+            value=verbatim,
+            hint=f"{calendar.month_name[month]} {year} has "
+            f"{calendar.monthrange(year, month)[1]} days",
+        )
     return day

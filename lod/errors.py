@@ -1,11 +1,11 @@
 """The one tree every lod error comes from, so callers can catch lod's failures and nothing else.
 
-    LodError
-    ├── ConfigError          a setting or lod.toml is wrong
-    ├── SourceError          a record cannot be read (file, line, field, value, hint)
-    │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
-    │   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
-    └── PublishError         the output cannot be written
+LodError
+├── ConfigError          a setting or lod.toml is wrong
+├── SourceError          a record cannot be read (file, line, field, value, hint)
+│   ├── UnsafeXMLError   DTDs/entities refused before any expansion
+│   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
+└── PublishError         the output cannot be written
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The serialization formats: one table of (name, media type, suffix, writer) and content negotiation.
+"""Serialization formats: one table (name, media type, suffix, writer) and content negotiation.
 
 pyoxigraph writes Turtle, N-Triples and RDF/XML (about 20x faster than rdflib's serializers);
 JSON-LD comes from lod.jsonld against the local context; HTML from a jinja2 template.
@@ -25,8 +25,11 @@ class Format:
 
     @property
     def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.media_type != "application/n-triples" else \
-            "application/n-triples"
+        return (
+            f"{self.media_type}; charset=utf-8"
+            if self.media_type != "application/n-triples"
+            else "application/n-triples"
+        )
 
 
 FORMATS: tuple[Format, ...] = (
@@ -44,7 +47,7 @@ RDF_FORMATS = tuple(f for f in FORMATS if f.name != "html")
 
 def order(triples: list[Triple], root: str) -> list[Triple]:
     """Root subject first, then subjects in sorted order, so Turtle groups and diffs cleanly."""
-    return sorted(triples, key=lambda t: (t.subject.value != root, str(t.subject.value)))
+    return sorted(triples, key=lambda t: (str(t.subject) != f"<{root}>", str(t.subject)))
 
 
 @dataclass
@@ -63,7 +66,9 @@ class Writer:
         prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         if fmt.rdf_format is RdfFormat.TURTLE:
             prefixes = used_prefixes(self.prefixes, ordered)
-        return serialize(ordered, format=fmt.rdf_format, prefixes=prefixes)
+        data = serialize(ordered, format=fmt.rdf_format, prefixes=prefixes)
+        assert data is not None  # serialize returns bytes when given no output
+        return data
 
     def jsonld(self, triples: list[Triple], root: str) -> dict[str, Any]:
         return frame(triples, root, self.compactor, self.context_url)
@@ -107,8 +112,11 @@ def negotiate(accept: str, offers: tuple[Format, ...] = FORMATS) -> Format | Non
     best: tuple[float, int, int, Format] | None = None
     for position, fmt in enumerate(offers):
         major = fmt.media_type.split("/")[0] + "/*"
-        matches = [(2 if media == fmt.media_type else 1 if media == major else 0, q)
-                   for q, _, media in ranges if media in (fmt.media_type, major, "*/*")]
+        matches = [
+            (2 if media == fmt.media_type else 1 if media == major else 0, q)
+            for q, _, media in ranges
+            if media in (fmt.media_type, major, "*/*")
+        ]
         if not matches:
             continue
         specificity, q = max(matches)  # the most specific range decides (RFC 9110, 12.5.1)

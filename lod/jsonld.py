@@ -34,11 +34,17 @@ class Compactor:
                     self.prefixes.append((definition, term))
                 continue
             iri = self.expand(definition["@id"])
-            self.terms[iri].append((term, definition.get("@type", ""), definition.get("@language", "")))
+            self.terms[iri].append(
+                (term, definition.get("@type", ""), definition.get("@language", ""))
+            )
         self.prefixes.sort(key=lambda pair: -len(pair[0]))
         for options in self.terms.values():
             for index, (term, coercion, language) in enumerate(options):
-                options[index] = (term, self.expand(coercion) if ":" in coercion else coercion, language)
+                options[index] = (
+                    term,
+                    self.expand(coercion) if ":" in coercion else coercion,
+                    language,
+                )
 
     def expand(self, curie: str) -> str:
         prefix, sep, local = curie.partition(":")
@@ -49,12 +55,14 @@ class Compactor:
 
     def iri(self, value: str) -> str:
         for namespace, prefix in self.prefixes:
-            local = value[len(namespace):]
+            local = value[len(namespace) :]
             if value.startswith(namespace) and local and not local.startswith("//"):
                 return f"{prefix}:{local}"
         return value
 
-    def key_and_value(self, predicate: str, obj: NamedNode | BlankNode | Literal) -> tuple[str, Any, bool]:
+    def key_and_value(
+        self, predicate: str, obj: NamedNode | BlankNode | Literal
+    ) -> tuple[str, Any, bool]:
         """(key, value, embeddable): the term whose coercion fits the object, else a compact IRI."""
         for term, coercion, language in self.terms.get(predicate, ()):
             if isinstance(obj, NamedNode) and coercion == "@id":
@@ -82,12 +90,14 @@ class Compactor:
         return {"@value": obj.value, "@type": self.iri(obj.datatype.value)}
 
 
-def frame(triples: list[Triple], root: str, compactor: Compactor, context_ref: Any) -> dict[str, Any]:
+def frame(
+    triples: list[Triple], root: str, compactor: Compactor, context_ref: Any
+) -> dict[str, Any]:
     """A JSON-LD document for `triples`, rooted at `root`, nesting what hangs under it."""
     by_subject: dict[str, list[Triple]] = defaultdict(list)
     for triple in triples:
         subject = triple.subject
-        key = subject.value if isinstance(subject, NamedNode) else f"_:{subject.value}"
+        key = subject.value if isinstance(subject, NamedNode) else str(subject)
         by_subject[key].append(triple)
     done: set[str] = set()
 
@@ -128,4 +138,6 @@ def frame(triples: list[Triple], root: str, compactor: Compactor, context_ref: A
 
 
 def dumps(document: dict[str, Any], indent: int | None = 2) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    return json.dumps(
+        document, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
+    )

@@ -54,9 +54,19 @@ ATTRIBUTE_PREDICATES: dict[str, tuple[str, ...]] = {
     "collections": ("dcterms:isPartOf", "schema:isPartOf"),
     "donors": ("schema:funder",),
     "media": ("schema:associatedMedia",),
-    "header": ("lod:telegramNumber", "lod:heading", "lod:precedence", "lod:addressedAs", "lod:signedAs",
-               "lod:copies", "lod:outgoingNumber", "lod:outgoingDate", "lod:receivedVerbatim",
-               "schema:dateReceived", "schema:locationCreated"),
+    "header": (
+        "lod:telegramNumber",
+        "lod:heading",
+        "lod:precedence",
+        "lod:addressedAs",
+        "lod:signedAs",
+        "lod:copies",
+        "lod:outgoingNumber",
+        "lod:outgoingDate",
+        "lod:receivedVerbatim",
+        "schema:dateReceived",
+        "schema:locationCreated",
+    ),
     "place_parents": ("schema:containedInPlace",),
     "extra": ("schema:additionalProperty",),
 }
@@ -134,7 +144,9 @@ class Mapper:
     def p(self, curie: str) -> NamedNode:
         node = self._nodes.get(curie)
         if node is None:
-            node = self._nodes[curie] = NamedNode(expand(curie, self.lod) if ":" in curie and not curie.startswith("http") else curie)
+            node = self._nodes[curie] = NamedNode(
+                expand(curie, self.lod) if ":" in curie and not curie.startswith("http") else curie
+            )
         return node
 
     def map(self, record: Record) -> Mapped:
@@ -228,8 +240,16 @@ class _RecordMapping:
         self._places_subjects_collections()
         self._header()
         self._misc()
-        return Mapped(r.id, r.kind, self.uri, str(doc.value), r.title, list(dict.fromkeys(self.triples)),
-                      list(self.entities.values()), self.date)
+        return Mapped(
+            r.id,
+            r.kind,
+            self.uri,
+            str(doc.value),
+            r.title,
+            list(dict.fromkeys(self.triples)),
+            list(self.entities.values()),
+            self.date,
+        )
 
     def _dates(self) -> None:
         r = self.r
@@ -245,15 +265,21 @@ class _RecordMapping:
             self.add("lod:createdPeriod", period)
             self.add("rdf:type", self.m.p("lod:DatePeriod"), period)
             self.add("rdfs:label", Literal(value.verbatim), period)
-            self.add("lod:edtf", Literal(value.edtf, datatype=NamedNode(expand("edtf:EDTF"))), period)
-            self.add("dcat:startDate", Literal(value.begin, datatype=NamedNode(XSD + "date")), period)
+            self.add(
+                "lod:edtf", Literal(value.edtf, datatype=NamedNode(expand("edtf:EDTF"))), period
+            )
+            self.add(
+                "dcat:startDate", Literal(value.begin, datatype=NamedNode(XSD + "date")), period
+            )
             self.add("dcat:endDate", Literal(value.end, datatype=NamedNode(XSD + "date")), period)
             if value.precision == "edtf":
                 self.add("schema:temporalCoverage", Literal(f"{value.begin}/{value.end}"))
-        for attr, curies in (("uploaded", ATTRIBUTE_PREDICATES["uploaded"]),
-                             ("modified", ATTRIBUTE_PREDICATES["modified"]),
-                             ("submitted", ATTRIBUTE_PREDICATES["submitted"]),
-                             ("retrieved", ATTRIBUTE_PREDICATES["retrieved"])):
+        for attr, curies in (
+            ("uploaded", ATTRIBUTE_PREDICATES["uploaded"]),
+            ("modified", ATTRIBUTE_PREDICATES["modified"]),
+            ("submitted", ATTRIBUTE_PREDICATES["submitted"]),
+            ("retrieved", ATTRIBUTE_PREDICATES["retrieved"]),
+        ):
             raw = getattr(r, attr)
             if raw:
                 literal = _timestamp(raw, attr)
@@ -283,7 +309,9 @@ class _RecordMapping:
     def _texts(self) -> None:
         r = self.r
         english = not r.languages or any(
-            (lang := self.vocab.language(name)) is not None and lang.bcp47 == "en" for name in r.languages)
+            (lang := self.vocab.language(name)) is not None and lang.bcp47 == "en"
+            for name in r.languages
+        )
         if r.transcript:
             self.add("schema:text", Literal(r.transcript))
         if r.text and (english and not r.transcript):
@@ -359,8 +387,13 @@ class _RecordMapping:
         known = self.vocab.archive(name)
         label = known.label if known else name
         slug = known.slug if known else slugify(name)
-        entity = Entity(self.m.minter.thing("archive", slug), "archive",
-                        ("schema:ArchiveOrganization", "rico:CorporateBody"), label, {name})
+        entity = Entity(
+            self.m.minter.thing("archive", slug),
+            "archive",
+            ("schema:ArchiveOrganization", "rico:CorporateBody"),
+            label,
+            {name},
+        )
         if known:
             entity.literals.append(("schema:alternateName", known.abbreviation))
             if known.country:
@@ -374,16 +407,26 @@ class _RecordMapping:
         self.add("lod:citation", node)
         self.add("rdf:type", self.m.p("lod:ArchivalCitation"), node)
         self.add("rdfs:label", Literal(c.verbatim), node)
-        for curie, value in (("lod:archive", c.archive), ("lod:fonds", c.fonds), ("lod:series", c.series),
-                             ("lod:file", c.file), ("lod:folder", c.folder), ("lod:leaves", c.leaves),
-                             ("lod:citationNote", c.remainder)):
+        for curie, value in (
+            ("lod:archive", c.archive),
+            ("lod:fonds", c.fonds),
+            ("lod:series", c.series),
+            ("lod:file", c.file),
+            ("lod:folder", c.folder),
+            ("lod:leaves", c.leaves),
+            ("lod:citationNote", c.remainder),
+        ):
             if value:
                 self.add(curie, Literal(value), node)
         # The RiC-O hierarchy archive > fonds > series > file, shared by every record citing it.
         archive = self._archive(c.archive)
         parent = archive.uri
         path = parent
-        levels = [("fonds", c.fonds, "Fonds"), ("series", c.series, "Series"), ("file", c.file, "File")]
+        levels = [
+            ("fonds", c.fonds, "Fonds"),
+            ("series", c.series, "Series"),
+            ("file", c.file, "File"),
+        ]
         for level, value, label in levels:
             if not value:
                 continue
@@ -403,20 +446,38 @@ class _RecordMapping:
         authority = self.vocab.authority(name)
         if authority and authority.kind in ("person", "organization"):
             types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
-            return Entity(self.m.minter.thing("agent", authority.slug), "agent", types, authority.label,
-                          {name}, authority.same_as)
+            return Entity(
+                self.m.minter.thing("agent", authority.slug),
+                "agent",
+                types,
+                authority.label,
+                {name},
+                authority.same_as,
+            )
         label = display_name(name)
-        is_org = bool(ORG_WORDS.search(name)) or re.search(r"\w\.\s+[A-Z]", name) is not None and "," not in name
+        is_org = (
+            bool(ORG_WORDS.search(name))
+            or re.search(r"\w\.\s+[A-Z]", name) is not None
+            and "," not in name
+        )
         types = ("schema:Organization",) if is_org else ("schema:Person",)
         return Entity(self.m.minter.thing("agent", slugify(label)), "agent", types, label, {name})
 
     def _place(self, name: str) -> Entity:
         authority = self.vocab.authority(name)
         if authority and authority.kind == "place":
-            return Entity(self.m.minter.thing("place", authority.slug), "place", ("schema:Place",),
-                          authority.label, {name}, authority.same_as)
+            return Entity(
+                self.m.minter.thing("place", authority.slug),
+                "place",
+                ("schema:Place",),
+                authority.label,
+                {name},
+                authority.same_as,
+            )
         label = name.strip()
-        return Entity(self.m.minter.thing("place", slugify(label)), "place", ("schema:Place",), label, {name})
+        return Entity(
+            self.m.minter.thing("place", slugify(label)), "place", ("schema:Place",), label, {name}
+        )
 
     def _agents(self) -> None:
         r = self.r
@@ -443,13 +504,19 @@ class _RecordMapping:
             for curie in ATTRIBUTE_PREDICATES["places"]:
                 self.add(curie, node)
         for name in r.subjects:
-            entity = Entity(self.m.minter.thing("subject", slugify(name)), "subject", ("skos:Concept",), name)
+            entity = Entity(
+                self.m.minter.thing("subject", slugify(name)), "subject", ("skos:Concept",), name
+            )
             node = self.entity(entity)
             for curie in ATTRIBUTE_PREDICATES["subjects"]:
                 self.add(curie, node)
         for name in r.collections:
-            entity = Entity(self.m.minter.thing("collection", slugify(name)), "collection",
-                            ("schema:Collection", "rico:RecordSet"), name)
+            entity = Entity(
+                self.m.minter.thing("collection", slugify(name)),
+                "collection",
+                ("schema:Collection", "rico:RecordSet"),
+                name,
+            )
             node = self.entity(entity)
             for curie in ATTRIBUTE_PREDICATES["collections"]:
                 self.add(curie, node)
@@ -460,9 +527,14 @@ class _RecordMapping:
             if header.get(key):
                 self.add(curie, Literal(header[key]))
         if header.get("received_at"):
-            self.add("schema:dateReceived", Literal(header["received_at"], datatype=NamedNode(XSD + "dateTime")))
+            self.add(
+                "schema:dateReceived",
+                Literal(header["received_at"], datatype=NamedNode(XSD + "dateTime")),
+            )
         if header.get("sent_from"):
-            self.add("schema:locationCreated", self.entity(self._place(header["sent_from"].title())))
+            self.add(
+                "schema:locationCreated", self.entity(self._place(header["sent_from"].title()))
+            )
 
     def _misc(self) -> None:
         r = self.r
@@ -478,8 +550,11 @@ class _RecordMapping:
             self.add("rdf:type", self.m.p("schema:MediaObject"), node)
             if _is_iri(media.url):
                 self.add("schema:contentUrl", node, node)
-            for curie, value in (("schema:name", media.filename), ("schema:encodingFormat", media.content_type),
-                                 ("schema:description", media.title)):
+            for curie, value in (
+                ("schema:name", media.filename),
+                ("schema:encodingFormat", media.content_type),
+                ("schema:description", media.title),
+            ):
                 if value:
                     self.add(curie, Literal(value), node)
         for name, value in sorted(r.extra.items()):
@@ -515,8 +590,15 @@ def _timestamp(raw: str, field: str) -> Literal:
 def _located(exc: LodError, record: Record, attr: str) -> MappingError:
     origin = record.origins.get(attr, record.origin)
     assert isinstance(exc, MappingError)
-    return MappingError(exc.message, file=origin.file, line=origin.line, field=origin.field or attr,
-                        value=exc.value, hint=exc.hint, record_id=record.id)
+    return MappingError(
+        exc.message,
+        file=origin.file,
+        line=origin.line,
+        field=origin.field or attr,
+        value=exc.value,
+        hint=exc.hint,
+        record_id=record.id,
+    )
 
 
 __all__ = ["ATTRIBUTE_PREDICATES", "Entity", "Mapped", "Mapper", "display_name", "name_key"]

@@ -1,8 +1,8 @@
 """URI minting: one base URI, opaque slugs, thing URIs apart from the documents describing them.
 
-    {base}record/{id}            the archival record (a thing)
-    {base}doc/record/{id}        the document describing it (.ttl .jsonld .nt .rdf .html)
-    {base}agent/{slug}, place/, subject/, archive/, collection/   shared entities
+{base}record/{id}            the archival record (a thing)
+{base}doc/record/{id}        the document describing it (.ttl .jsonld .nt .rdf .html)
+{base}agent/{slug}, place/, subject/, archive/, collection/   shared entities
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ class Minter:
 
     def doc(self, thing_uri: str) -> str:
         """The document describing a thing: {base}doc/{path}."""
-        return f"{self.base}doc/{thing_uri[len(self.base):]}"
+        return f"{self.base}doc/{thing_uri[len(self.base) :]}"
 
     def path(self, uri: str) -> str:
         """The path of a URI under the base ('record/112095'), or '' if it is not ours."""
-        return uri[len(self.base):] if uri.startswith(self.base) else ""
+        return uri[len(self.base) :] if uri.startswith(self.base) else ""
 
     @property
     def vocab(self) -> str:

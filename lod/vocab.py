@@ -93,7 +93,9 @@ def _rows(name: str, vocab_dir: Path) -> list[dict[str, str]]:
     path = vocab_dir / name
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+            return [
+                {k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)
+            ]
     except OSError as exc:
         raise ConfigError(f"cannot read vocabulary table {path}: {exc.strerror}") from exc
 
@@ -154,7 +156,9 @@ class Vocab:
 def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
     types: dict[str, DocType] = {}
     for row in _rows("types.csv", vocab_dir):
-        doc_type = DocType(row["label"], row["slug"], row["aat"], row["dcmitype"], row["message"] == "yes")
+        doc_type = DocType(
+            row["label"], row["slug"], row["aat"], row["dcmitype"], row["message"] == "yes"
+        )
         for label in [row["label"], *_split(row["variants"])]:
             types[name_key(label)] = doc_type
     languages: dict[str, Language] = {}
@@ -175,8 +179,9 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
             same_as.append(WIKIDATA + row["wikidata"])
         if row["geonames"]:
             same_as.append(f"{GEONAMES}{row['geonames']}/")
-        authority = Authority(row["slug"], row["kind"], row["label"], tuple(_split(row["variants"])),
-                              tuple(same_as))
+        authority = Authority(
+            row["slug"], row["kind"], row["label"], tuple(_split(row["variants"])), tuple(same_as)
+        )
         for label in [row["label"], *authority.variants]:
             for key in name_keys(label):
                 authorities[key] = authority
@@ -184,7 +189,9 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
         context = json.loads((vocab_dir / "context.jsonld").read_text(encoding="utf-8"))
         lod_ttl = (vocab_dir / "lod.ttl").read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the JSON-LD context or lod.ttl in {vocab_dir}: {exc}") from exc
+        raise ConfigError(
+            f"cannot read the JSON-LD context or lod.ttl in {vocab_dir}: {exc}"
+        ) from exc
     return Vocab(types, languages, rights, archives, authorities, context, lod_ttl)
 
 

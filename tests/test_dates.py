@@ -22,7 +22,13 @@ CASES = [
 @pytest.mark.parametrize(("text", "edtf", "precision", "begin", "end"), CASES)
 def test_parse(text: str, edtf: str, precision: str, begin: str, end: str) -> None:
     value = parse_date(text)
-    assert (value.verbatim, value.edtf, value.precision, value.begin, value.end) == (text, edtf, precision, begin, end)
+    assert (value.verbatim, value.edtf, value.precision, value.begin, value.end) == (
+        text,
+        edtf,
+        precision,
+        begin,
+        end,
+    )
 
 
 def test_datatypes() -> None:
@@ -32,15 +38,18 @@ def test_datatypes() -> None:
     assert parse_date("ca. 1951").xsd_datatype == EDTF_DATATYPE
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("2010-02-50", "impossible day"),
-    ("February 29, 1951", "impossible day"),
-    ("2010-13-01", "impossible month"),
-    ("0000", "impossible year"),
-    ("0001-01-01", "impossible year"),
-    ("sometime in spring", "unrecognized date"),
-    ("1953-1950", "range ends before it begins"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2010-02-50", "impossible day"),
+        ("February 29, 1951", "impossible day"),
+        ("2010-13-01", "impossible month"),
+        ("0000", "impossible year"),
+        ("0001-01-01", "impossible year"),
+        ("sometime in spring", "unrecognized date"),
+        ("1953-1950", "range ends before it begins"),
+    ],
+)
 def test_impossible_dates_name_field_and_fix(text: str, message: str) -> None:
     with pytest.raises(MappingError) as info:
         parse_date(text, "original_publication_date")

@@ -22,14 +22,20 @@ def local_loader(site: Path) -> Any:
     def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         if url != BASE + "context.jsonld":
             raise AssertionError(f"pyld tried to fetch {url}")
-        return {"contextUrl": None, "documentUrl": url, "document": json.loads((site / "context.jsonld").read_text())}
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": json.loads((site / "context.jsonld").read_text()),
+        }
 
     return load
 
 
 def pyld_graph(path: Path, site: Path) -> Graph:
     document = json.loads(path.read_text(encoding="utf-8"))
-    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": local_loader(site)})
+    nquads = jsonld.to_rdf(
+        document, {"format": "application/n-quads", "documentLoader": local_loader(site)}
+    )
     return Graph().parse(data=nquads, format="nt")  # all triples are in the default graph
 
 
@@ -46,7 +52,9 @@ def test_every_jsonld_is_the_turtle_graph(corpus_site: Path) -> None:
 
 
 @pytest.mark.parametrize(("suffix", "rdflib_format"), [(".nt", "nt"), (".rdf", "xml")])
-def test_other_formats_are_the_same_graph(records_site: Path, suffix: str, rdflib_format: str) -> None:
+def test_other_formats_are_the_same_graph(
+    records_site: Path, suffix: str, rdflib_format: str
+) -> None:
     for ttl in resources(records_site):
         other = Graph().parse(ttl.with_suffix(suffix), format=rdflib_format)
         assert isomorphic(other, Graph().parse(ttl, format="turtle")), ttl
@@ -59,7 +67,11 @@ def test_jsonld_is_compact_and_framed(records_site: Path) -> None:
     assert root["foaf:isPrimaryTopicOf"]["@id"] == BASE + "doc/record/112095"
     assert root["@id"] == BASE + "record/112095"
     assert root["title"].startswith("Telegram from Mao Zedong")  # term with @language en
-    assert root["creator"] == {"@id": BASE + "agent/mao-zedong", "@type": "schema:Person", "name": "Mao Zedong"}
+    assert root["creator"] == {
+        "@id": BASE + "agent/mao-zedong",
+        "@type": "schema:Person",
+        "name": "Mao Zedong",
+    }
     assert root["additionalType"] == "aat:300026909"
     period = root["lod:createdPeriod"]
     assert period["label"] == "January 16, 1951" and period["startDate"] == "1951-01-16"
@@ -71,8 +83,12 @@ def test_pyld_compaction_agrees(records_site: Path) -> None:
     options = {"documentLoader": local_loader(records_site)}
     doc = json.loads(path.read_text())
     again = jsonld.compact(jsonld.expand(doc, options), BASE + "context.jsonld", options)
-    ours = jsonld.normalize(doc, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
-    theirs = jsonld.normalize(again, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
+    ours = jsonld.normalize(
+        doc, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"}
+    )
+    theirs = jsonld.normalize(
+        again, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"}
+    )
     assert ours == theirs
 
 
@@ -81,8 +97,12 @@ def test_html_shows_fields_and_embeds_jsonld(records_site: Path) -> None:
     assert "<h1>Telegram from Mao Zedong to I.V. Stalin" in html
     assert "APRF, f. 45, op. 1, d. 337, ll. 1-3." in html and "With Bolshevik greetings" in html
     assert '<a href="../../doc/agent/mao-zedong.html">Mao Zedong</a>' in html
-    for suffix, media in ((".ttl", "text/turtle"), (".jsonld", "application/ld+json"),
-                          (".nt", "application/n-triples"), (".rdf", "application/rdf+xml")):
+    for suffix, media in (
+        (".ttl", "text/turtle"),
+        (".jsonld", "application/ld+json"),
+        (".nt", "application/n-triples"),
+        (".rdf", "application/rdf+xml"),
+    ):
         assert f'<link rel="alternate" type="{media}" href="112095{suffix}"' in html
     embedded = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert embedded and json.loads(embedded.group(1))["@id"] == BASE + "record/112095"
@@ -94,7 +114,9 @@ def test_html_escapes_hostile_literals(tmp_path: Path) -> None:
 
     src = tmp_path / "src"
     src.mkdir()
-    (src / "x.csv").write_text('record_id,title,note\nx1,Hostile,"</script><script>alert(1)</script><img src=x onerror=alert(2)>"\n')
+    (src / "x.csv").write_text(
+        'record_id,title,note\nx1,Hostile,"</script><script>alert(1)</script><img src=x onerror=alert(2)>"\n'
+    )
     build([src], tmp_path / "out", Config(base_uri=BASE, progress=False))
     html = (tmp_path / "out/doc/record/x1.html").read_text()
     assert "<script>alert(1)" not in html and "<img src=x" not in html
@@ -105,19 +127,22 @@ def test_html_escapes_hostile_literals(tmp_path: Path) -> None:
     assert note["schema:value"].endswith("<img src=x onerror=alert(2)>")
 
 
-@pytest.mark.parametrize(("accept", "expected"), [
-    ("text/turtle", "turtle"),
-    ("application/ld+json", "jsonld"),
-    ("application/n-triples", "ntriples"),
-    ("application/rdf+xml", "rdfxml"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
-    ("application/ld+json;q=0.9, text/turtle;q=0.5", "jsonld"),
-    ("text/html;q=0, */*", "turtle"),
-    ("text/*", "html"),
-    ("", "html"),
-    ("application/pdf", None),
-    ("text/turtle;q=0", None),
-])
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "jsonld"),
+        ("application/n-triples", "ntriples"),
+        ("application/rdf+xml", "rdfxml"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
+        ("application/ld+json;q=0.9, text/turtle;q=0.5", "jsonld"),
+        ("text/html;q=0, */*", "turtle"),
+        ("text/*", "html"),
+        ("", "html"),
+        ("application/pdf", None),
+        ("text/turtle;q=0", None),
+    ],
+)
 def test_negotiate(accept: str, expected: str | None) -> None:
     fmt = negotiate(accept)
     assert (fmt.name if fmt else None) == expected

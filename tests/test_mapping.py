@@ -64,13 +64,28 @@ def test_seed_type_rights_citation(seed: Graph) -> None:
     assert (R, DCTERMS.type, URIRef("http://purl.org/dc/dcmitype/Text")) in seed
     cne = URIRef("http://rightsstatements.org/vocab/CNE/1.0/")
     assert (R, DCTERMS.rights, cne) in seed and (R, SCHEMA.license, cne) in seed
-    assert any(str(o).startswith("The History and Public Policy Program") for o in seed.objects(R, DCTERMS.rights))
+    assert any(
+        str(o).startswith("The History and Public Policy Program")
+        for o in seed.objects(R, DCTERMS.rights)
+    )
     assert seed.value(R, DCTERMS.source) == Literal("APRF, f. 45, op. 1, d. 337, ll. 1-3.")
     citation = seed.value(R, LOD.citation)
-    parts = {p.split("#")[-1]: str(o) for p, o in seed.predicate_objects(citation) if str(p).startswith(str(LOD))}
-    assert parts == {"archive": "APRF", "fonds": "45", "series": "1", "file": "337", "leaves": "1-3"}
+    parts = {
+        p.split("#")[-1]: str(o)
+        for p, o in seed.predicate_objects(citation)
+        if str(p).startswith(str(LOD))
+    }
+    assert parts == {
+        "archive": "APRF",
+        "fonds": "45",
+        "series": "1",
+        "file": "337",
+        "leaves": "1-3",
+    }
     assert seed.value(R, SCHEMA.holdingArchive) == URIRef(BASE + "archive/aprf")
-    assert seed.value(R, URIRef(expand("rico:isOrWasIncludedIn"))) == URIRef(BASE + "archive/aprf/fonds/45/series/1/file/337")
+    assert seed.value(R, URIRef(expand("rico:isOrWasIncludedIn"))) == URIRef(
+        BASE + "archive/aprf/fonds/45/series/1/file/337"
+    )
 
 
 def test_seed_people(seed: Graph) -> None:
@@ -88,25 +103,38 @@ def test_seed_people(seed: Graph) -> None:
 def test_seed_date_period(seed: Graph) -> None:
     period = seed.value(R, LOD.createdPeriod)
     assert seed.value(period, URIRef(expand("rdfs:label"))) == Literal("January 16, 1951")
-    assert seed.value(period, LOD.edtf) == Literal("1951-01-16", datatype=URIRef(expand("edtf:EDTF")))
-    assert seed.value(period, URIRef(expand("dcat:startDate"))) == Literal("1951-01-16", datatype=XSD.date)
+    assert seed.value(period, LOD.edtf) == Literal(
+        "1951-01-16", datatype=URIRef(expand("edtf:EDTF"))
+    )
+    assert seed.value(period, URIRef(expand("dcat:startDate"))) == Literal(
+        "1951-01-16", datatype=XSD.date
+    )
 
 
 def test_verified_links_only() -> None:
-    entities = {e.uri: e for e in MAPPER.map(next(r for r in read_file(RECORDS / "112095.txt")
-                                                 if isinstance(r, Record))).entities}
+    entities = {
+        e.uri: e
+        for e in MAPPER.map(
+            next(r for r in read_file(RECORDS / "112095.txt") if isinstance(r, Record))
+        ).entities
+    }
     assert entities[BASE + "agent/mao-zedong"].same_as == ("http://www.wikidata.org/entity/Q5816",)
-    assert entities[BASE + "agent/joseph-stalin"].same_as == ("http://www.wikidata.org/entity/Q855",)
+    assert entities[BASE + "agent/joseph-stalin"].same_as == (
+        "http://www.wikidata.org/entity/Q855",
+    )
     assert entities[BASE + "agent/vyacheslav-molotov"].same_as == ()
 
 
-@pytest.mark.parametrize(("heading", "label"), [
-    ("Nehru, Jawaharlal", "Jawaharlal Nehru"),
-    ("Bush, George, 1924-", "George Bush"),
-    ("Chiang, Ching-kuo (Jiang Jingguo)", "Ching-kuo Chiang"),
-    ("Japan. Foreign Ministry", "Japan. Foreign Ministry"),
-    ("Mao Zedong", "Mao Zedong"),
-])
+@pytest.mark.parametrize(
+    ("heading", "label"),
+    [
+        ("Nehru, Jawaharlal", "Jawaharlal Nehru"),
+        ("Bush, George, 1924-", "George Bush"),
+        ("Chiang, Ching-kuo (Jiang Jingguo)", "Ching-kuo Chiang"),
+        ("Japan. Foreign Ministry", "Japan. Foreign Ministry"),
+        ("Mao Zedong", "Mao Zedong"),
+    ],
+)
 def test_display_names(heading: str, label: str) -> None:
     assert display_name(heading) == label
 
@@ -119,10 +147,14 @@ def test_inverted_and_direct_names_meet() -> None:
     assert uri_a == uri_b == {BASE + "agent/jawaharlal-nehru"}
 
 
-@pytest.mark.parametrize(("date", "datatype"), [
-    ("November 1967", XSD.gYearMonth), ("1958", XSD.gYear),
-    ("ca. 1951", URIRef("http://id.loc.gov/datatypes/edtf/EDTF")),
-])
+@pytest.mark.parametrize(
+    ("date", "datatype"),
+    [
+        ("November 1967", XSD.gYearMonth),
+        ("1958", XSD.gYear),
+        ("ca. 1951", URIRef("http://id.loc.gov/datatypes/edtf/EDTF")),
+    ],
+)
 def test_partial_dates_are_typed(date: str, datatype: URIRef) -> None:
     g = graph_of(Record(id="d", source_format="t", origin=Origin("f"), date=date))
     assert g.value(URIRef(BASE + "record/d"), DCTERMS.created).datatype == datatype
@@ -134,11 +166,17 @@ def test_impossible_date_names_source_field() -> None:
     with pytest.raises(MappingError) as info:
         MAPPER.map(record)
     assert (info.value.file, info.value.line, info.value.field, info.value.record_id) == (
-        "f.csv", 4, "original_publication_date", "x")
+        "f.csv",
+        4,
+        "original_publication_date",
+        "x",
+    )
 
 
 def test_language_uris() -> None:
-    g = graph_of(Record(id="l", source_format="t", origin=Origin("f"), languages=["Russian", "Klingon"]))
+    g = graph_of(
+        Record(id="l", source_format="t", origin=Origin("f"), languages=["Russian", "Klingon"])
+    )
     s = URIRef(BASE + "record/l")
     assert (s, DCTERMS.language, URIRef("http://id.loc.gov/vocabulary/iso639-2/rus")) in g
     assert (s, SCHEMA.inLanguage, Literal("ru")) in g

@@ -28,7 +28,9 @@ def test_seed_page_fields() -> None:
     r = one(RECORDS / "112095.txt")
     assert r.id == "112095" and r.source_format == "dapage"
     assert r.date == "January 16, 1951"
-    assert r.title.startswith("Telegram from Mao Zedong to I.V. Stalin, transmitting 14 January 1951")
+    assert r.title.startswith(
+        "Telegram from Mao Zedong to I.V. Stalin, transmitting 14 January 1951"
+    )
     assert r.summary.startswith("Mao asks Stalin on his opinion")
     assert r.text.startswith("SECOND MAIN ADMINISTRATION") and r.text.endswith("No. 260\n15.1.51")
     assert r.citation == "APRF, f. 45, op. 1, d. 337, ll. 1-3."
@@ -69,7 +71,11 @@ def test_seed_origins_name_lines() -> None:
 
 def test_page_unknown_heading_is_kept(tmp_path: Path) -> None:
     # An unknown heading is recognized after a field that has a value (here after Source's).
-    text = (RECORDS / "112095.txt").read_text().replace("\nRights\n", "\nReading Room\n\nShelf 4\n\nRights\n")
+    text = (
+        (RECORDS / "112095.txt")
+        .read_text()
+        .replace("\nRights\n", "\nReading Room\n\nShelf 4\n\nRights\n")
+    )
     path = tmp_path / "page.txt"
     path.write_text(text)
     assert one(path).extra == {"Reading Room": "Shelf 4"}
@@ -80,7 +86,11 @@ def test_page_without_record_id_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "noid.txt"
     path.write_text(text)
     (error,) = list(read_file(path))
-    assert isinstance(error, SourceError) and error.field == "Record ID" and "no Record ID" in str(error)
+    assert (
+        isinstance(error, SourceError)
+        and error.field == "Record ID"
+        and "no Record ID" in str(error)
+    )
 
 
 # --- the CSV scrape --------------------------------------------------------------------------
@@ -120,9 +130,12 @@ def test_csv_bad_rows_do_not_stop_good_ones(tmp_path: Path) -> None:
 def test_api_collection() -> None:
     r = one(corpus_path("wilson-da", "api", "collection.json"))
     assert r.kind == "collection" and r.id == "491"
-    assert r.title == "\u201cLocal Nationalism\" in Xinjiang, 1957-1958"
+    assert r.title == '\u201cLocal Nationalism" in Xinjiang, 1957-1958'
     assert "<p>" not in r.summary and "Sources and Methods" in r.summary
-    assert r.uploaded == "2018-06-26 18:48:04" and r.extra["slug"] == "local-nationalism-in-xinjiang-1957-1958"
+    assert (
+        r.uploaded == "2018-06-26 18:48:04"
+        and r.extra["slug"] == "local-nationalism-in-xinjiang-1957-1958"
+    )
 
 
 def test_api_transcript_keeps_cyrillic_text() -> None:
@@ -144,7 +157,11 @@ def test_api_document_example() -> None:
     assert r.archives == ["Russian State Archive of Contemporary History (RGANI)"]
     assert r.classification == "Top Secret" and r.transcript == "Пример текста."
     assert r.text == "Example text." and "alert" not in r.text
-    assert [m.filename for m in r.media] == ["example_transcript.html", "example_translation.html", "example.pdf"]
+    assert [m.filename for m in r.media] == [
+        "example_transcript.html",
+        "example_translation.html",
+        "example.pdf",
+    ]
     assert r.extra["model"] == "Record"  # unknown keys are kept
 
 
@@ -157,7 +174,9 @@ def test_api_bad_json_is_reported(tmp_path: Path) -> None:
 
 def test_api_deeply_nested_json(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
-    path.write_text('{"id": "1", "title": "x", "doc_date": "1950", "extra": ' + "[" * 5000 + "]" * 5000 + "}")
+    path.write_text(
+        '{"id": "1", "title": "x", "doc_date": "1950", "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+    )
     (error,) = list(read_file(path))
     assert isinstance(error, SourceError) and "nested too deeply" in error.message
 
@@ -166,18 +185,28 @@ def test_api_deeply_nested_json(tmp_path: Path) -> None:
 def test_tei_document() -> None:
     r = one(corpus_path("frus-history", "1957-03-21-kennan-to-leopold.xml"))
     assert r.id == "1957-03-21-kennan-to-leopold"
-    assert r.title == "Correspondence Between Richard Leopold and George Kennan, February-March 1957"
+    assert (
+        r.title == "Correspondence Between Richard Leopold and George Kennan, February-March 1957"
+    )
     assert r.alt_title == "Leopold-Kennan Correspondence, 1957"
     assert (r.date, r.date_hint, r.uploaded) == ("March 21, 1957", "1957-03-21", "2013-12-09")
-    assert r.citation.startswith("Department of State, Bureau of Public Affairs, Office of the Historian")
-    assert r.text.startswith("Richard W. Leopold to George F. Kennan\n\n3 February 1957\n\nI would be grateful")
+    assert r.citation.startswith(
+        "Department of State, Bureau of Public Affairs, Office of the Historian"
+    )
+    assert r.text.startswith(
+        "Richard W. Leopold to George F. Kennan\n\n3 February 1957\n\nI would be grateful"
+    )
     assert "Footnote 81" in r.extra["citedIn"]
     assert r.media[0].url.endswith("1957-03-21-kennan-to-leopold.pdf")
 
 
 def test_tei_range_date_and_title_people() -> None:
     r = one(corpus_path("frus-history", "1972-09-22-kogan-to-franklin.xml"))
-    assert r.authors == ["Arthur Kogan"] and r.recipients == ["William Franklin"] and r.doc_type == "Memorandum"
+    assert (
+        r.authors == ["Arthur Kogan"]
+        and r.recipients == ["William Franklin"]
+        and r.doc_type == "Memorandum"
+    )
     r = one(corpus_path("frus-history", "1965-11-05-hac-meeting-minutes.xml"))
     assert r.date == "November 5-6, 1965" and r.doc_type == "Minutes"
 
@@ -195,20 +224,28 @@ def test_billion_laughs_fails_fast(tmp_path: Path) -> None:
     started = time.perf_counter()
     (error,) = list(read_file(path))
     assert time.perf_counter() - started < 2
-    assert isinstance(error, UnsafeXMLError) and "DTD or entities" in str(error) and "bomb.xml" in str(error)
+    assert (
+        isinstance(error, UnsafeXMLError)
+        and "DTD or entities" in str(error)
+        and "bomb.xml" in str(error)
+    )
 
 
 def test_external_entity_refused(tmp_path: Path) -> None:
     path = tmp_path / "xxe.xml"
-    path.write_text('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                    '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>&x;</p></body></text></TEI>')
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>&x;</p></body></text></TEI>'
+    )
     (error,) = list(read_file(path))
     assert isinstance(error, UnsafeXMLError)
 
 
 def test_malformed_xml_names_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.xml"
-    path.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0">\n<teiHeader>\n<title>x</tite>\n</TEI>')
+    path.write_text(
+        '<TEI xmlns="http://www.tei-c.org/ns/1.0">\n<teiHeader>\n<title>x</tite>\n</TEI>'
+    )
     (error,) = list(read_file(path))
     assert isinstance(error, SourceError) and error.line == 3 and "malformed XML" in error.message
 
@@ -229,7 +266,11 @@ def test_non_records_are_skipped_with_notice(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text(json.dumps({"name": "x", "version": "1"}))
     (tmp_path / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     items = list(read_sources([tmp_path], tmp_path))
-    assert sorted(i.file for i in items if isinstance(i, Skipped)) == ["README.md", "img.png", "package.json"]
+    assert sorted(i.file for i in items if isinstance(i, Skipped)) == [
+        "README.md",
+        "img.png",
+        "package.json",
+    ]
     assert all(isinstance(i, Skipped) for i in items)
 
 
@@ -237,7 +278,12 @@ def test_wrong_encoding_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("record_id,title\n1,ok\n2,Caf\u00e9\n".encode("latin-1"))
     (error,) = list(read_file(path))
-    assert isinstance(error, SourceError) and error.line == 3 and "UTF-8" in error.message and "iconv" in error.hint
+    assert (
+        isinstance(error, SourceError)
+        and error.line == 3
+        and "UTF-8" in error.message
+        and "iconv" in error.hint
+    )
 
 
 def test_folder_is_read_recursively(tmp_path: Path) -> None:

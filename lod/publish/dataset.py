@@ -22,9 +22,18 @@ class Dump:
     size: int
 
 
-def dataset_triples(config: Config, dataset_uri: str, *, triples: int, entities: int, records: int,
-                    examples: list[str], dumps: list[Dump], modified: str,
-                    vocabularies: list[str]) -> list[Triple]:
+def dataset_triples(
+    config: Config,
+    dataset_uri: str,
+    *,
+    triples: int,
+    entities: int,
+    records: int,
+    examples: list[str],
+    dumps: list[Dump],
+    modified: str,
+    vocabularies: list[str],
+) -> list[Triple]:
     """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples)."""
     s = NamedNode(dataset_uri)
     base = config.base_uri
@@ -40,7 +49,11 @@ def dataset_triples(config: Config, dataset_uri: str, *, triples: int, entities:
         Triple(s, p("dcterms:license"), NamedNode(config.license)),
         Triple(s, p("void:uriSpace"), Literal(base)),
         Triple(s, p("void:triples"), Literal(str(triples), datatype=NamedNode(XSD + "integer"))),
-        Triple(s, p("void:entities"), Literal(str(entities + records), datatype=NamedNode(XSD + "integer"))),
+        Triple(
+            s,
+            p("void:entities"),
+            Literal(str(entities + records), datatype=NamedNode(XSD + "integer")),
+        ),
         Triple(s, p("void:documents"), Literal(str(records), datatype=NamedNode(XSD + "integer"))),
         Triple(s, p("void:rootResource"), NamedNode(base + "index.html")),
         Triple(s, p("foaf:homepage"), NamedNode(base + "index.html")),
@@ -50,7 +63,9 @@ def dataset_triples(config: Config, dataset_uri: str, *, triples: int, entities:
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/RDF_XML")),
     ]
     if modified:
-        out.append(Triple(s, p("dcterms:modified"), Literal(modified, datatype=NamedNode(XSD + "date"))))
+        out.append(
+            Triple(s, p("dcterms:modified"), Literal(modified, datatype=NamedNode(XSD + "date")))
+        )
     if config.publisher:
         out.append(Triple(s, p("dcterms:publisher"), Literal(config.publisher)))
     out.extend(Triple(s, p("void:exampleResource"), NamedNode(uri)) for uri in examples)
@@ -64,14 +79,29 @@ def dataset_triples(config: Config, dataset_uri: str, *, triples: int, entities:
             Triple(s, p("dcat:distribution"), dist),
             Triple(dist, p("rdf:type"), p("dcat:Distribution")),
             Triple(dist, p("dcat:downloadURL"), url),
-            Triple(dist, p("dcat:mediaType"), NamedNode(f"https://www.iana.org/assignments/media-types/{dump.media_type}")),
+            Triple(
+                dist,
+                p("dcat:mediaType"),
+                NamedNode(f"https://www.iana.org/assignments/media-types/{dump.media_type}"),
+            ),
             Triple(dist, p("dcterms:title"), Literal(dump.label, language="en")),
-            Triple(dist, p("dcat:byteSize"), Literal(str(dump.size), datatype=NamedNode(XSD + "nonNegativeInteger"))),
+            Triple(
+                dist,
+                p("dcat:byteSize"),
+                Literal(str(dump.size), datatype=NamedNode(XSD + "nonNegativeInteger")),
+            ),
             Triple(dist, p("dcterms:license"), NamedNode(config.license)),
             Triple(dist, NamedNode(SPDX + "checksum"), checksum),
             Triple(checksum, p("rdf:type"), NamedNode(SPDX + "Checksum")),
-            Triple(checksum, NamedNode(SPDX + "algorithm"), NamedNode(SPDX + "checksumAlgorithm_sha256")),
-            Triple(checksum, NamedNode(SPDX + "checksumValue"),
-                   Literal(dump.sha256, datatype=NamedNode(XSD + "hexBinary"))),
+            Triple(
+                checksum,
+                NamedNode(SPDX + "algorithm"),
+                NamedNode(SPDX + "checksumAlgorithm_sha256"),
+            ),
+            Triple(
+                checksum,
+                NamedNode(SPDX + "checksumValue"),
+                Literal(dump.sha256, datatype=NamedNode(XSD + "hexBinary")),
+            ),
         ]
     return out

@@ -18,8 +18,12 @@ LONG_TEXT = 300
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=PackageLoader("lod", "templates"), autoescape=select_autoescape(["html"]),
-                       trim_blocks=False, lstrip_blocks=False)
+    return Environment(
+        loader=PackageLoader("lod", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
 
 
 @dataclass
@@ -39,21 +43,35 @@ class Page:
         """A relative link to the HTML page describing an IRI under the base, else None."""
         if not iri.startswith(self.base):
             return None
-        local = iri[len(self.base):].split("#", 1)[0]
+        local = iri[len(self.base) :].split("#", 1)[0]
         if not local:
             return f"{self.root}index.html"
-        return f"{self.root}{local}.html" if local.startswith("doc/") else f"{self.root}doc/{local}.html"
+        return (
+            f"{self.root}{local}.html"
+            if local.startswith("doc/")
+            else f"{self.root}doc/{local}.html"
+        )
 
 
 def render(document: dict[str, Any], page: Page, title: str, uri: str) -> str:
     stem = page.path.rsplit("/", 1)[-1]
-    alternates = [{"media_type": f.media_type, "href": stem + f.suffix, "label": f.label} for f in RDF_FORMATS]
+    alternates = [
+        {"media_type": f.media_type, "href": stem + f.suffix, "label": f.label} for f in RDF_FORMATS
+    ]
     nodes = document.get("@graph") or [{k: v for k, v in document.items() if k != "@context"}]
     view = [_node(n, page) for n in nodes]
-    return environment().get_template("page.html").render(
-        title=title, uri=uri, alternates=alternates, root=page.root, nodes=view,
-        backlinks=page.backlinks,
-        jsonld=json.dumps(document, ensure_ascii=False).replace("<", "\\u003c"),
+    return (
+        environment()
+        .get_template("page.html")
+        .render(
+            title=title,
+            uri=uri,
+            alternates=alternates,
+            root=page.root,
+            nodes=view,
+            backlinks=page.backlinks,
+            jsonld=json.dumps(document, ensure_ascii=False).replace("<", "\\u003c"),
+        )
     )
 
 
@@ -62,13 +80,26 @@ def _node(node: dict[str, Any], page: Page) -> dict[str, Any]:
     iri = page.compactor.expand(node.get("@id", ""))
     types = node.get("@type")
     if types:
-        rows.append({"label": "type", "iri": "rdf:type",
-                     "vals": [_value(t, page, True) for t in (types if isinstance(types, list) else [types])]})
+        rows.append(
+            {
+                "label": "type",
+                "iri": "rdf:type",
+                "vals": [
+                    _value(t, page, True) for t in (types if isinstance(types, list) else [types])
+                ],
+            }
+        )
     for key, raw in node.items():
         if key.startswith("@"):
             continue
         values = raw if isinstance(raw, list) else [raw]
-        rows.append({"label": key, "iri": page.compactor.expand(key), "vals": [_value(v, page, False) for v in values]})
+        rows.append(
+            {
+                "label": key,
+                "iri": page.compactor.expand(key),
+                "vals": [_value(v, page, False) for v in values],
+            }
+        )
     title = node.get("name") or node.get("title") or node.get("rdfs:label") or iri
     return {"rows": rows, "title": title if isinstance(title, str) else iri}
 

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, Triple, serialize
+from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, Triple
 from tqdm import tqdm
 
 from lod.config import Config
 from lod.errors import LodError, PublishError, SourceError
-from lod.formats import FORMATS, RDF_FORMATS, Writer
+from lod.formats import BY_NAME, FORMATS, RDF_FORMATS, Writer
 from lod.jsonld import Compactor, dumps
 from lod.mapping import Entity, Mapped, Mapper
 from lod.model import Record
@@ -60,9 +60,14 @@ class BuildReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "attempted": self.attempted, "published": self.published, "rejected": self.rejected,
-            "duplicates": self.duplicates, "entities": self.entities, "triples": self.triples,
-            "errors": self.errors, "skipped": self.skipped,
+            "attempted": self.attempted,
+            "published": self.published,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "entities": self.entities,
+            "triples": self.triples,
+            "errors": self.errors,
+            "skipped": self.skipped,
         }
 
 
@@ -72,15 +77,22 @@ class SiteWriter:
     def __init__(self, root: Path, minter: Minter, vocab: Vocab) -> None:
         self.root = root
         self.minter = minter
-        context = dict(vocab.context["@context"])  # type: ignore[arg-type]
+        context: dict[str, Any] = dict(vocab.context["@context"])  # type: ignore[call-overload]
         context["lod"] = minter.vocab
         self.context = {"@context": context}
         self.compactor = Compactor(context)
-        self.writer = Writer(prefixes_for(minter.vocab), self.compactor, minter.base + "context.jsonld")
+        self.writer = Writer(
+            prefixes_for(minter.vocab), self.compactor, minter.base + "context.jsonld"
+        )
         self._dirs: set[Path] = set()
 
-    def write(self, thing_uri: str, triples: list[Triple], title: str,
-              backlinks: list[dict[str, str]] | None = None) -> tuple[bytes, dict[str, Any]]:
+    def write(
+        self,
+        thing_uri: str,
+        triples: list[Triple],
+        title: str,
+        backlinks: list[dict[str, str]] | None = None,
+    ) -> tuple[bytes, dict[str, Any]]:
         """Write all formats; return the N-Triples bytes and JSON-LD document for the dumps."""
         path = "doc/" + self.minter.path(thing_uri)
         stem = self.root / path
@@ -90,8 +102,11 @@ class SiteWriter:
         document = self.writer.jsonld(triples, thing_uri)
         ntriples = b""
         for fmt in RDF_FORMATS:
-            data = (dumps(document) + "\n").encode("utf-8") if fmt.name == "jsonld" else \
-                self.writer.rdf(fmt, triples, thing_uri)
+            data = (
+                (dumps(document) + "\n").encode("utf-8")
+                if fmt.name == "jsonld"
+                else self.writer.rdf(fmt, triples, thing_uri)
+            )
             if fmt.name == "ntriples":
                 ntriples = data
             (stem.parent / (stem.name + fmt.suffix)).write_bytes(data)
@@ -110,8 +125,14 @@ class _Published:
     lastmod: str
 
 
-def build(sources: Iterable[Path], out: Path, config: Config, *, base_dir: Path | None = None,
-          on_problem: Callable[[str], None] | None = None) -> BuildReport:
+def build(
+    sources: Iterable[Path],
+    out: Path,
+    config: Config,
+    *,
+    base_dir: Path | None = None,
+    on_problem: Callable[[str], None] | None = None,
+) -> BuildReport:
     """Build the site for `sources` into `out`; see the module docstring for the guarantees."""
     out = out.resolve()
     _check_output(out)
@@ -130,8 +151,13 @@ def build(sources: Iterable[Path], out: Path, config: Config, *, base_dir: Path 
         raise
 
 
-def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path | None,
-                on_problem: Callable[[str], None]) -> BuildReport:
+def _build_into(
+    sources: list[Path],
+    root: Path,
+    config: Config,
+    base_dir: Path | None,
+    on_problem: Callable[[str], None],
+) -> BuildReport:
     vocab = load_vocab()
     minter = Minter(config.base_uri)
     mapper = Mapper(vocab, minter)
@@ -144,8 +170,11 @@ def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path 
     (root / "dumps").mkdir()
     nt_path = root / "dumps" / "dataset.nt.gz"
     show = config.progress and sys.stderr.isatty()
-    with _gzip(nt_path) as nt_dump, (root / "dumps" / "records.jsonl").open("w", encoding="utf-8") as jsonl, \
-            tqdm(unit=" records", disable=not show, desc="lod build") as bar:
+    with (
+        _gzip(nt_path) as nt_dump,
+        (root / "dumps" / "records.jsonl").open("w", encoding="utf-8") as jsonl,
+        tqdm(unit=" records", disable=not show, desc="lod build") as bar,
+    ):
         for item in read_sources(sources, base_dir):
             if isinstance(item, Skipped):
                 report.skipped.append({"file": item.file, "reason": item.reason})
@@ -159,10 +188,15 @@ def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path 
             key = (item.kind, item.id)
             if key in seen:
                 report.duplicates += 1
-                error = SourceError(f"duplicate record ID {item.id!r}, first read from {seen[key]}",
-                                    file=item.origin.file, line=item.origin.line, field="id", value=item.id,
-                                    hint="give each record its own ID; this copy was not published",
-                                    record_id=item.id)
+                error = SourceError(
+                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
+                    file=item.origin.file,
+                    line=item.origin.line,
+                    field="id",
+                    value=item.id,
+                    hint="give each record its own ID; this copy was not published",
+                    record_id=item.id,
+                )
                 report.errors.append({**error.as_dict(), "kind": "duplicate"})
                 on_problem(f"error: {error}")
                 continue
@@ -178,8 +212,15 @@ def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path 
             nt_dump.write(ntriples)
             jsonl.write(dumps(document, indent=None) + "\n")
             _collect(mapped, entities, backlinks, minter)
-            published.append(_Published(item.id, mapped.uri, mapped.title,
-                                        mapped.date.verbatim if mapped.date else "", _lastmod(item)))
+            published.append(
+                _Published(
+                    item.id,
+                    mapped.uri,
+                    mapped.title,
+                    mapped.date.verbatim if mapped.date else "",
+                    _lastmod(item),
+                )
+            )
             report.published += 1
         record_uris = {p.uri for p in published}
         for uri in sorted(entities):
@@ -194,28 +235,39 @@ def _build_into(sources: list[Path], root: Path, config: Config, base_dir: Path 
     _write_static(root, site, vocab)
     store = Store(str(root / "store"))
     with gzip.open(nt_path, "rb") as handle:
-        store.bulk_load(handle, RdfFormat.N_TRIPLES)
+        store.bulk_load(handle, RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
     _write_turtle_dump(store, root / "dumps" / "dataset.ttl")
     dumps_list = _checksums(root / "dumps")
+    report.triples = len(store)
     modified = _modified(config, published)
     examples = [p.uri for p in published[:EXAMPLES]]
     description = dataset_triples(
-        config, minter.dataset, triples=len(store), entities=len(entities), records=len(published),
-        examples=examples, dumps=dumps_list, modified=modified,
-        vocabularies=sorted({PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}),
+        config,
+        minter.dataset,
+        triples=report.triples,
+        entities=len(entities),
+        records=len(published),
+        examples=examples,
+        dumps=dumps_list,
+        modified=modified,
+        vocabularies=sorted(
+            {PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}
+        ),
     )
     store.bulk_extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
     store.flush()
-    report.triples = len(store)
     site.write(minter.dataset, description, config.title)
-    void = serialize(description, format=RdfFormat.TURTLE, prefixes=prefixes_for(minter.vocab))
+    void = site.writer.rdf(BY_NAME["turtle"], description, minter.dataset)
     (root / ".well-known").mkdir()
     (root / ".well-known" / "void").write_bytes(void)
     _write_index(root, config, published, report, dumps_list)
     _write_sitemap(root, minter, published, entities)
-    (root / "robots.txt").write_text(f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8")
-    (root / "report.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
+    (root / "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8"
+    )
+    (root / "report.json").write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (root / MARKER).write_text("lod build output\n", encoding="utf-8")
     return report
 
@@ -238,21 +290,36 @@ def _lastmod(record: Record) -> str:
     return ""
 
 
-def _collect(mapped: Mapped, entities: dict[str, Entity], backlinks: dict[str, list[dict[str, str]]],
-             minter: Minter) -> None:
+def _collect(
+    mapped: Mapped,
+    entities: dict[str, Entity],
+    backlinks: dict[str, list[dict[str, str]]],
+    minter: Minter,
+) -> None:
     for entity in mapped.entities:
         known = entities.get(entity.uri)
         if known is None:
-            entities[entity.uri] = Entity(entity.uri, entity.kind, entity.types, entity.label,
-                                          set(entity.variants), entity.same_as, list(entity.links),
-                                          list(entity.literals))
+            entities[entity.uri] = Entity(
+                entity.uri,
+                entity.kind,
+                entity.types,
+                entity.label,
+                set(entity.variants),
+                entity.same_as,
+                list(entity.links),
+                list(entity.literals),
+            )
         else:
             known.merge(entity)
         links = backlinks.setdefault(entity.uri, [])
         if len(links) < MAX_BACKLINKS:
             depth = minter.path(entity.uri).count("/") + 1
-            links.append({"href": "../" * depth + "doc/" + minter.path(mapped.uri) + ".html",
-                          "text": mapped.title or mapped.record_id})
+            links.append(
+                {
+                    "href": "../" * depth + "doc/" + minter.path(mapped.uri) + ".html",
+                    "text": mapped.title or mapped.record_id,
+                }
+            )
 
 
 class _gzip:
@@ -260,7 +327,9 @@ class _gzip:
 
     def __init__(self, path: Path) -> None:
         self.raw: IO[bytes] = path.open("wb")
-        self.stream = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6)
+        self.stream = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6
+        )
 
     def __enter__(self) -> gzip.GzipFile:
         return self.stream
@@ -291,7 +360,15 @@ def _checksums(folder: Path) -> list[Dump]:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         media_type, label = DUMP_TYPES[name]
-        result.append(Dump(f"dumps/{name}", media_type, label, digest.hexdigest(), (folder / name).stat().st_size))
+        result.append(
+            Dump(
+                f"dumps/{name}",
+                media_type,
+                label,
+                digest.hexdigest(),
+                (folder / name).stat().st_size,
+            )
+        )
         lines.append(f"{digest.hexdigest()}  {name}\n")
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
     return result
@@ -304,30 +381,56 @@ def _modified(config: Config, published: list[_Published]) -> str:
 
 
 def _write_static(root: Path, site: SiteWriter, vocab: Vocab) -> None:
-    (root / "context.jsonld").write_text(json.dumps(site.context, indent=2) + "\n", encoding="utf-8")
+    (root / "context.jsonld").write_text(
+        json.dumps(site.context, indent=2) + "\n", encoding="utf-8"
+    )
     (root / "vocab").mkdir(exist_ok=True)
     ttl = vocab.lod_ttl.replace("<BASE/vocab/", f"<{site.minter.base}vocab/")
     (root / "vocab" / "lod.ttl").write_text(ttl, encoding="utf-8")
 
 
-def _write_index(root: Path, config: Config, published: list[_Published], report: BuildReport,
-                 dumps_list: list[Dump]) -> None:
+def _write_index(
+    root: Path,
+    config: Config,
+    published: list[_Published],
+    report: BuildReport,
+    dumps_list: list[Dump],
+) -> None:
     from lod.publish.html import environment
 
-    records = [{"href": "doc/" + p.uri[len(config.base_uri):] + ".html", "title": p.title or p.id, "date": p.date,
-                "id": p.id} for p in published]
-    html = environment().get_template("index.html").render(
-        title=config.title, description=config.description, records=records, triples=report.triples,
-        dumps=[{"path": d.path, "label": d.label} for d in dumps_list])
+    records = [
+        {
+            "href": "doc/" + p.uri[len(config.base_uri) :] + ".html",
+            "title": p.title or p.id,
+            "date": p.date,
+            "id": p.id,
+        }
+        for p in published
+    ]
+    html = (
+        environment()
+        .get_template("index.html")
+        .render(
+            title=config.title,
+            description=config.description,
+            records=records,
+            triples=report.triples,
+            dumps=[{"path": d.path, "label": d.label} for d in dumps_list],
+        )
+    )
     (root / "index.html").write_text(html, encoding="utf-8")
 
 
-def _write_sitemap(root: Path, minter: Minter, published: list[_Published], entities: dict[str, Entity]) -> None:
+def _write_sitemap(
+    root: Path, minter: Minter, published: list[_Published], entities: dict[str, Entity]
+) -> None:
     from xml.sax.saxutils import escape
 
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-             f"<url><loc>{escape(minter.base)}index.html</loc></url>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        f"<url><loc>{escape(minter.base)}index.html</loc></url>",
+    ]
     for p in published:
         lastmod = f"<lastmod>{p.lastmod}</lastmod>" if p.lastmod else ""
         lines.append(f"<url><loc>{escape(minter.doc(p.uri))}.html</loc>{lastmod}</url>")
@@ -340,7 +443,9 @@ def _write_sitemap(root: Path, minter: Minter, published: list[_Published], enti
 def _check_output(out: Path) -> None:
     """Refuse to replace a folder lod did not write: `--out ~` must not delete a home folder."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise PublishError(f"{out} exists and is not a lod output folder; choose an empty or new folder for --out")
+        raise PublishError(
+            f"{out} exists and is not a lod output folder; choose an empty or new folder for --out"
+        )
 
 
 def _clean_stale(out: Path) -> None:

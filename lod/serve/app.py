@@ -69,15 +69,26 @@ def resolve(root: Path, method: str, target: str, accept: str) -> Answer:
         file = root / (normal.lstrip("/") + fmt.suffix)
         answer = _file(file, fmt.content_type)
         if answer.status == HTTPStatus.OK:
-            links = [f'<{normal}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS]
-            answer.headers.update({"Vary": "Accept", "Content-Location": normal + fmt.suffix,
-                                   "Link": ", ".join(links)})
+            links = [
+                f'<{normal}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS
+            ]
+            answer.headers.update(
+                {
+                    "Vary": "Accept",
+                    "Content-Location": normal + fmt.suffix,
+                    "Link": ", ".join(links),
+                }
+            )
         return answer
     file = root / normal.lstrip("/")
     suffix = Path(normal).suffix
     fmt = BY_SUFFIX.get(suffix)
-    media_type = fmt.content_type if fmt else STATIC_TYPES.get(suffix) or \
-        (mimetypes.guess_type(normal)[0] or "application/octet-stream")
+    media_type = (
+        fmt.content_type
+        if fmt
+        else STATIC_TYPES.get(suffix)
+        or (mimetypes.guess_type(normal)[0] or "application/octet-stream")
+    )
     return _file(file, media_type)
 
 
@@ -91,7 +102,9 @@ def _file(path: Path, media_type: str) -> Answer:
 
 
 def _text(status: int, message: str) -> Answer:
-    return Answer(status, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode("utf-8"))
+    return Answer(
+        status, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode("utf-8")
+    )
 
 
 def make_handler(root: Path) -> type[BaseHTTPRequestHandler]:

@@ -50,7 +50,9 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
         elif path.exists():
             yield path
         else:
-            raise SourceError("no such file or folder", file=str(path), hint="check the SOURCES path")
+            raise SourceError(
+                "no such file or folder", file=str(path), hint="check the SOURCES path"
+            )
 
 
 def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) -> Iterator[Item]:
@@ -59,8 +61,11 @@ def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) 
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            yield SourceError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", file=name,
-                              hint="split it into smaller files")
+            yield SourceError(
+                f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                file=name,
+                hint="split it into smaller files",
+            )
             return
         data = path.read_bytes()
     except OSError as exc:
@@ -76,7 +81,9 @@ def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) 
         return
     reader = detect(text)
     if reader is None:
-        yield Skipped(name, "not a record in any known format (page text, CSV scrape, JSON API, TEI)")
+        yield Skipped(
+            name, "not a record in any known format (page text, CSV scrape, JSON API, TEI)"
+        )
         return
     vocab = vocab or load_vocab()
     for item in reader.read(name, text):

@@ -73,8 +73,12 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield SourceError(f"malformed CSV: {exc}", file=path, line=start_line,
-                              hint="check quoting around this line")
+            yield SourceError(
+                f"malformed CSV: {exc}",
+                file=path,
+                line=start_line,
+                hint="check quoting around this line",
+            )
             return
         row_number += 1
         if not any(cell.strip() for cell in row):
@@ -90,7 +94,9 @@ def _row(path: str, header: list[str], row: list[str], row_number: int, line: in
     if len(row) != len(header):
         raise SourceError(
             f"row {row_number} has {len(row)} cells, the header has {len(header)}",
-            file=path, line=line, hint="check for an unquoted comma or a missing cell",
+            file=path,
+            line=line,
+            hint="check for an unquoted comma or a missing cell",
         )
     record = Record(id="", source_format=FORMAT, origin=origin)
     for name, raw in zip(header, row, strict=True):
@@ -110,8 +116,13 @@ def _row(path: str, header: list[str], row: list[str], row_number: int, line: in
         else:
             record.add(attr, parse_list(raw, path, line, name), where)
     if not record.id:
-        raise SourceError("the row has no record ID", file=path, line=line, field="record_id",
-                          hint="fill the record_id column; rows without an ID cannot get a URI")
+        raise SourceError(
+            "the row has no record ID",
+            file=path,
+            line=line,
+            field="record_id",
+            hint="fill the record_id column; rows without an ID cannot get a URI",
+        )
     return record
 
 
@@ -123,8 +134,14 @@ def parse_list(raw: str, path: str, line: int, name: str) -> list[str]:
     try:
         values = json.loads(text)
     except ValueError as exc:
-        raise SourceError("the list is not valid JSON", file=path, line=line, field=name, value=raw,
-                          hint='write lists as JSON, e.g. ["Nehru, Jawaharlal"]') from exc
+        raise SourceError(
+            "the list is not valid JSON",
+            file=path,
+            line=line,
+            field=name,
+            value=raw,
+            hint='write lists as JSON, e.g. ["Nehru, Jawaharlal"]',
+        ) from exc
     if not isinstance(values, list):
         raise SourceError("expected a JSON list", file=path, line=line, field=name, value=raw)
     return [one_line(str(v)) for v in values if v not in (None, "", "None")]

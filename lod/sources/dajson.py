@@ -19,8 +19,15 @@ FORMAT = "dajson"
 SITE = "https://digitalarchive.wilsoncenter.org"
 MAX_DEPTH = 64
 
-DOCUMENT_KEYS = {"doc_date", "frontend_doc_date", "transcripts", "translations", "media_files",
-                 "creators", "original_coverages"}
+DOCUMENT_KEYS = {
+    "doc_date",
+    "frontend_doc_date",
+    "transcripts",
+    "translations",
+    "media_files",
+    "creators",
+    "original_coverages",
+}
 SCALARS: dict[str, str] = {
     "title": "title",
     "frontend_doc_date": "date",
@@ -66,12 +73,18 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
     try:
         data = json.loads(text)
     except RecursionError:
-        yield SourceError("the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}")
+        yield SourceError(
+            "the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}"
+        )
         return
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
-        yield SourceError(f"invalid JSON: {getattr(exc, 'msg', exc)}", file=path, line=line,
-                          hint="fix the JSON syntax at that line")
+        yield SourceError(
+            f"invalid JSON: {getattr(exc, 'msg', exc)}",
+            file=path,
+            line=line,
+            hint="fix the JSON syntax at that line",
+        )
         return
     for index, item in enumerate(_items(data)):
         kind = _kind(item)
@@ -99,14 +112,20 @@ def _kind(item: Any) -> str:
         return "document"
     if "filename" in keys and "content_type" in keys and keys & {"html", "raw", "url"}:
         return "transcript"
-    if "name" in keys and keys & {"short_description", "main_src", "slug"} and "filename" not in keys:
+    if (
+        "name" in keys
+        and keys & {"short_description", "main_src", "slug"}
+        and "filename" not in keys
+    ):
         return "collection"
     return ""
 
 
 def _check_depth(value: Any, path: str, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
-        raise SourceError("the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}")
+        raise SourceError(
+            "the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}"
+        )
     if isinstance(value, dict):
         for child in value.values():
             _check_depth(child, path, depth + 1)
@@ -118,8 +137,12 @@ def _check_depth(value: Any, path: str, depth: int = 0) -> None:
 def _id(item: dict[str, Any], origin: Origin) -> str:
     value = one_line(str(item.get("id") or ""))
     if not value:
-        raise SourceError("the record has no id", file=origin.file, field="id",
-                          hint="every API record needs its numeric id")
+        raise SourceError(
+            "the record has no id",
+            file=origin.file,
+            field="id",
+            hint="every API record needs its numeric id",
+        )
     return value
 
 
@@ -157,12 +180,20 @@ def _document(item: dict[str, Any], origin: Origin) -> Record:
             if value.get("name") and value.get("rights"):
                 record.put_extra("rights_name", one_line(str(value["name"])), where)
         elif key in TEXTS and isinstance(value, list):
-            texts = [html_to_text(str(t.get("html") or t.get("raw") or "")) for t in value if isinstance(t, dict)]
+            texts = [
+                html_to_text(str(t.get("html") or t.get("raw") or ""))
+                for t in value
+                if isinstance(t, dict)
+            ]
             record.put(TEXTS[key], "\n\n".join(t for t in texts if t), where)
-            record.media.extend(_media(t, key) for t in value if isinstance(t, dict) and t.get("url"))
+            record.media.extend(
+                _media(t, key) for t in value if isinstance(t, dict) and t.get("url")
+            )
             record.origins.setdefault("media", where)
         elif key == "media_files" and isinstance(value, list):
-            record.media.extend(_media(m, key) for m in value if isinstance(m, dict) and m.get("url"))
+            record.media.extend(
+                _media(m, key) for m in value if isinstance(m, dict) and m.get("url")
+            )
             record.origins.setdefault("media", where)
         else:
             record.put_extra(key, _flat(value), where)
@@ -172,9 +203,14 @@ def _document(item: dict[str, Any], origin: Origin) -> Record:
 def _collection(item: dict[str, Any], origin: Origin) -> Record:
     record = Record(id=_id(item, origin), source_format=FORMAT, origin=origin, kind="collection")
     record.origins["id"] = origin.at("id")
-    mapping = {"name": "title", "description": "summary", "short_description": "alt_title",
-               "first_published_at": "uploaded", "source_created_at": "submitted",
-               "source_updated_at": "modified"}
+    mapping = {
+        "name": "title",
+        "description": "summary",
+        "short_description": "alt_title",
+        "first_published_at": "uploaded",
+        "source_created_at": "submitted",
+        "source_updated_at": "modified",
+    }
     for key, value in item.items():
         where = origin.at(key)
         if key == "id" or value in (None, "", [], {}):
@@ -193,10 +229,15 @@ def _collection(item: dict[str, Any], origin: Origin) -> Record:
 
 
 def _transcript(item: dict[str, Any], origin: Origin) -> Record:
-    record = Record(id=f"transcript-{_id(item, origin)}", source_format=FORMAT, origin=origin, kind="transcript")
+    record = Record(
+        id=f"transcript-{_id(item, origin)}", source_format=FORMAT, origin=origin, kind="transcript"
+    )
     record.origins["id"] = origin.at("id")
-    record.put("transcript", html_to_text(str(item.get("html") or item.get("raw") or "")),
-               origin.at("html" if item.get("html") else "raw"))
+    record.put(
+        "transcript",
+        html_to_text(str(item.get("html") or item.get("raw") or "")),
+        origin.at("html" if item.get("html") else "raw"),
+    )
     if item.get("raw") and item.get("html") and item["raw"] != item["html"]:
         record.put_extra("raw", html_to_text(str(item["raw"])), origin.at("raw"))
     elif item.get("raw"):
@@ -207,8 +248,11 @@ def _transcript(item: dict[str, Any], origin: Origin) -> Record:
         record.origins["media"] = origin.at("url")
     for key in ("source_created_at", "source_updated_at"):
         if item.get(key):
-            record.put("submitted" if key == "source_created_at" else "modified", one_line(str(item[key])),
-                       origin.at(key))
+            record.put(
+                "submitted" if key == "source_created_at" else "modified",
+                one_line(str(item[key])),
+                origin.at(key),
+            )
     for key in ("asset_id", "extension", "pdf", "content_type"):
         if item.get(key):
             record.put_extra(key, _flat(item[key]), origin.at(key))
@@ -216,8 +260,12 @@ def _transcript(item: dict[str, Any], origin: Origin) -> Record:
 
 
 def _media(item: dict[str, Any], role: str) -> Media:
-    return Media(url=_absolute(str(item.get("url", ""))), filename=str(item.get("filename") or ""),
-                 content_type=str(item.get("content_type") or ""), title=role)
+    return Media(
+        url=_absolute(str(item.get("url", ""))),
+        filename=str(item.get("filename") or ""),
+        content_type=str(item.get("content_type") or ""),
+        title=role,
+    )
 
 
 def _absolute(url: str) -> str:

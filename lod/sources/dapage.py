@@ -76,12 +76,19 @@ def _read(path: str, text: str) -> Record:
     body = clean("\n".join(lines[index:body_end]))
     record.put("text", body, origin.at("text", index + 1))
     if marker is not None:
-        record.put("summary", clean("\n".join(lines[marker + 1 : info])), origin.at("summary", marker + 2))
+        record.put(
+            "summary", clean("\n".join(lines[marker + 1 : info])), origin.at("summary", marker + 2)
+        )
     parse_telegram(record, lines[index:body_end], index, origin)
     _read_info(record, lines, info + 1, origin)
     if not record.id:
-        raise SourceError("the record has no Record ID", file=path, line=info + 1, field="Record ID",
-                          hint="add a 'Record ID' heading with the archive's ID below it")
+        raise SourceError(
+            "the record has no Record ID",
+            file=path,
+            line=info + 1,
+            field="Record ID",
+            hint="add a 'Record ID' heading with the archive's ID below it",
+        )
     return record
 
 
@@ -94,7 +101,9 @@ def _is_date(line: str) -> bool:
 
 
 def _skip(lines: list[str], index: int) -> int:
-    while index < len(lines) and (not lines[index].strip() or lines[index].strip().lower() in _BOILERPLATE):
+    while index < len(lines) and (
+        not lines[index].strip() or lines[index].strip().lower() in _BOILERPLATE
+    ):
         index += 1
     return index
 
@@ -140,7 +149,9 @@ def _looks_like_heading(lines: list[str], number: int) -> bool:
         and not after
         and not line.endswith((".", ":", ","))
         and line[0].isupper()
-        and all(word[0].isupper() or not word[0].isalpha() for word in line.split() if len(word) > 3)
+        and all(
+            word[0].isupper() or not word[0].isalpha() for word in line.split() if len(word) > 3
+        )
     )
 
 
@@ -161,7 +172,9 @@ _SIGNATURE = re.compile(r"^[A-Z][A-Z.\-' ]{3,60}$")
 def parse_telegram(record: Record, body: list[str], offset: int, origin: Origin) -> None:
     """Pick the cipher-telegram header and closing out of the body text, keeping the verbatim."""
     stripped = [(offset + i + 1, line.strip()) for i, line in enumerate(body) if line.strip()]
-    header_at = next((n for n, (_, line) in enumerate(stripped[:12]) if _TELEGRAM.match(line)), None)
+    header_at = next(
+        (n for n, (_, line) in enumerate(stripped[:12]) if _TELEGRAM.match(line)), None
+    )
     if header_at is None:
         return
     headings = [line for _, line in stripped[:header_at] if line.isupper()]
@@ -191,7 +204,11 @@ def parse_telegram(record: Record, body: list[str], offset: int, origin: Origin)
             break
     tail = stripped[-4:]
     for i, (number, line) in enumerate(tail):
-        if (m := _CLOSING_NO.match(line)) and i + 1 < len(tail) and (d := _CLOSING_DATE.match(tail[i + 1][1])):
+        if (
+            (m := _CLOSING_NO.match(line))
+            and i + 1 < len(tail)
+            and (d := _CLOSING_DATE.match(tail[i + 1][1]))
+        ):
             record.header["outgoing_number"] = m["number"]
             record.header["outgoing_date"] = d["date"]
             signature = [text for _, text in tail[:i] if _SIGNATURE.match(text)]

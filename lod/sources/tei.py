@@ -24,7 +24,10 @@ FORMAT = "tei"
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 _SPACE = re.compile(r"\s+")
-_BLOCK = {f"{TEI}{name}" for name in ("p", "head", "dateline", "item", "list", "div", "lb", "quote", "note")}
+_BLOCK = {
+    f"{TEI}{name}"
+    for name in ("p", "head", "dateline", "item", "list", "div", "lb", "quote", "note")
+}
 
 
 def sniff(text: str) -> bool:
@@ -44,12 +47,19 @@ def _parse(path: str, text: str) -> Element:
     try:
         return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise UnsafeXMLError("the XML declares a DTD or entities, which lod refuses", file=path,
-                             hint="remove the <!DOCTYPE> and entity declarations") from exc
+        raise UnsafeXMLError(
+            "the XML declares a DTD or entities, which lod refuses",
+            file=path,
+            hint="remove the <!DOCTYPE> and entity declarations",
+        ) from exc
     except ParseError as exc:
         line = exc.position[0] if exc.position else None
-        raise SourceError(f"malformed XML: {exc}", file=path, line=line,
-                          hint="fix the XML at that line (a validating editor shows where)") from exc
+        raise SourceError(
+            f"malformed XML: {exc}",
+            file=path,
+            line=line,
+            hint="fix the XML at that line (a validating editor shows where)",
+        ) from exc
 
 
 def _read(path: str, text: str) -> Record:
@@ -61,8 +71,11 @@ def _read(path: str, text: str) -> Record:
     header = root.find(f"{TEI}teiHeader")
     body = root.find(f"{TEI}text/{TEI}body")
     if header is None or body is None:
-        raise SourceError("a TEI document needs a teiHeader and a text/body", file=path,
-                          hint="check the TEI structure")
+        raise SourceError(
+            "a TEI document needs a teiHeader and a text/body",
+            file=path,
+            hint="check the TEI structure",
+        )
     for title in header.iter(f"{TEI}title"):
         kind = title.get("type", "complete")
         attr = "title" if kind in ("complete", "main") and not record.title else "alt_title"
@@ -79,8 +92,13 @@ def _read(path: str, text: str) -> Record:
             record.put_extra(f"date-{kind}", date.get("when") or one_line(_text(date)), where)
     for ref in header.iter(f"{TEI}ref"):
         if ref.get("target"):
-            record.media.append(Media(url=ref.get("target", ""), content_type=_media_type(ref.get("target", "")),
-                                      title=one_line(_text(ref)) or "scan"))
+            record.media.append(
+                Media(
+                    url=ref.get("target", ""),
+                    content_type=_media_type(ref.get("target", "")),
+                    title=one_line(_text(ref)) or "scan",
+                )
+            )
             record.origins["media"] = origin.at("sourceDesc/ref/@target")
     source_desc = header.find(f".//{TEI}sourceDesc")
     if source_desc is not None:
@@ -89,14 +107,17 @@ def _read(path: str, text: str) -> Record:
     for child in body:
         content = clean(_text(child))
         if child.tag == f"{TEI}p" and content.startswith("Source:"):
-            record.put("citation", one_line(content[len("Source:"):]), origin.at("body/p[Source]"))
+            record.put("citation", one_line(content[len("Source:") :]), origin.at("body/p[Source]"))
         elif child.tag == f"{TEI}p" and content.startswith("Cited in"):
             record.put_extra("citedIn", one_line(content), origin.at("body/p[Cited in]"))
         elif content:
             texts.append(content)
     record.put("text", "\n\n".join(texts), origin.at("body/div"))
-    record.put_extra("documentParts", "; ".join(
-        one_line(_text(head)) for head in body.iter(f"{TEI}head")), origin.at("body/div/head"))
+    record.put_extra(
+        "documentParts",
+        "; ".join(one_line(_text(head)) for head in body.iter(f"{TEI}head")),
+        origin.at("body/div/head"),
+    )
     return record
 
 
@@ -122,4 +143,5 @@ def _text(element: Element) -> str:
 
 def _media_type(url: str) -> str:
     return {"pdf": "application/pdf", "html": "text/html", "xml": "application/tei+xml"}.get(
-        url.rsplit(".", 1)[-1].lower(), "")
+        url.rsplit(".", 1)[-1].lower(), ""
+    )

@@ -1,4 +1,4 @@
-"""Text helpers shared by the readers: HTML to plain text, whitespace, decoding with a clear error."""
+"""Text helpers for the readers: HTML to plain text, whitespace, decoding with a clear error."""
 
 from __future__ import annotations
 

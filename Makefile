@@ -1,0 +1,31 @@
+# The two entry points of the README. Each creates the virtualenv from pyproject.toml first.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: serve test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Publish records/ and serve it on the embedded store (exit 3 = some records rejected, still served).
+serve: $(BIN)/.installed
+	$(BIN)/lod build records --out site --base-uri http://$(HOST):$(PORT)/ || [ $$? -eq 3 ]
+	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check lod tests bench
+	$(BIN)/ruff format --check lod tests bench
+	$(BIN)/mypy lod
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/build_bench.py
+
+clean:
+	rm -rf site .pytest_cache .mypy_cache .ruff_cache bench/out

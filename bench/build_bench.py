@@ -1,0 +1,191 @@
+"""Benchmark `lod build` against a plain rdflib pipeline doing the same per-record work.
+
+    python bench/build_bench.py                  # 10k and 100k records (rdflib baseline on 10k)
+    python bench/build_bench.py --sizes 2000     # quick run
+
+Each run is a separate process so peak RSS is its own. The rdflib pipeline reads and maps with
+lod's own code, then builds an rdflib Graph per record and writes Turtle, JSON-LD, N-Triples,
+RDF/XML and HTML with rdflib's serializers, plus a gzip N-Triples dump; it loads no store, so the
+comparison favours the baseline. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+
+def lod_pipeline(sources: Path, out: Path) -> dict[str, float]:
+    from lod.config import Config
+    from lod.publish.site import build
+
+    report = build([sources], out, Config(base_uri="http://127.0.0.1:8000/", progress=False))
+    return {"records": report.published, "triples": report.triples}
+
+
+def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
+    import gzip
+
+    from rdflib import Graph, Literal, URIRef
+
+    from lod.jsonld import Compactor
+    from lod.mapping import Mapper
+    from lod.model import Record
+    from lod.publish.html import Page, render
+    from lod.sources import read_sources
+    from lod.uris import Minter
+    from lod.vocab import load_vocab
+
+    vocab = load_vocab()
+    minter = Minter("http://127.0.0.1:8000/")
+    mapper = Mapper(vocab, minter)
+    context = dict(vocab.context["@context"])
+    context["lod"] = minter.vocab
+    compactor = Compactor(context)
+    (out / "doc" / "record").mkdir(parents=True)
+    records = triples = 0
+    with gzip.open(out / "dump.nt.gz", "wb") as dump:
+        for item in read_sources([sources]):
+            if not isinstance(item, Record):
+                continue
+            mapped = mapper.map(item)
+            graph = Graph()
+            for name, ns in context.items():
+                if isinstance(ns, str) and ns.endswith(("/", "#")):
+                    graph.bind(name, ns)
+            for t in mapped.triples:
+                obj = t.object
+                if hasattr(obj, "datatype"):
+                    term = (
+                        Literal(obj.value, lang=obj.language)
+                        if obj.language
+                        else Literal(obj.value, datatype=URIRef(obj.datatype.value))
+                    )
+                else:
+                    term = URIRef(obj.value)
+                graph.add((URIRef(t.subject.value), URIRef(t.predicate.value), term))
+            stem = out / "doc" / "record" / item.id
+            stem.with_suffix(".ttl").write_text(graph.serialize(format="turtle"))
+            jsonld = graph.serialize(format="json-ld", context=context)
+            stem.with_suffix(".jsonld").write_text(jsonld)
+            nt = graph.serialize(format="nt")
+            stem.with_suffix(".nt").write_text(nt)
+            stem.with_suffix(".rdf").write_text(graph.serialize(format="xml"))
+            page = Page(minter.base, compactor, "doc/record/" + item.id)
+            document = json.loads(jsonld)
+            stem.with_suffix(".html").write_text(
+                render(
+                    {"@graph": document} if isinstance(document, list) else document,
+                    page,
+                    mapped.title,
+                    mapped.uri,
+                )
+            )
+            dump.write(nt.encode())
+            records += 1
+            triples += len(graph)
+    return {"records": records, "triples": triples}
+
+
+PIPELINES = {"lod": lod_pipeline, "rdflib": rdflib_pipeline}
+
+
+def child(pipeline: str, sources: str, out: str) -> None:
+    started = time.perf_counter()
+    result = PIPELINES[pipeline](Path(sources), Path(out))
+    result["seconds"] = time.perf_counter() - started
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(pipeline: str, sources: Path, out: Path) -> dict[str, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if pipeline == "rdflib":
+        out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", pipeline, str(sources), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["size_mb"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=10_000,
+        help="run the rdflib pipeline only up to this size (it is linear and slow)",
+    )
+    parser.add_argument("--work", type=Path, default=HERE / "out")
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    from bench.synth import generate
+
+    rows = []
+    for size in args.sizes:
+        sources = args.work / f"src-{size}"
+        if not sources.exists():
+            generate(size, sources)
+        lod = measure("lod", sources, args.work / "lod-site")
+        base = (
+            measure("rdflib", sources, args.work / "rdflib-site")
+            if size <= args.baseline_max
+            else None
+        )
+        rows.append((size, lod, base))
+        print(f"{size}: lod {lod}  rdflib {base}", file=sys.stderr)
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}\n"
+    )
+    print(
+        "| records | lod s | lod rec/s | lod peak RSS MB | output MB | rdflib s | rdflib rec/s | rdflib peak RSS MB | speed-up |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, lod, base in rows:
+        lod_rate = lod["records"] / lod["seconds"]
+        cells = [
+            f"{size:,}",
+            f"{lod['seconds']:.1f}",
+            f"{lod_rate:.0f}",
+            f"{lod['peak_rss_mb']:.0f}",
+            f"{lod['size_mb']:.0f}",
+        ]
+        if base:
+            base_rate = base["records"] / base["seconds"]
+            cells += [
+                f"{base['seconds']:.1f}",
+                f"{base_rate:.0f}",
+                f"{base['peak_rss_mb']:.0f}",
+                f"{lod_rate / base_rate:.1f}x",
+            ]
+        else:
+            cells += ["—", "—", "—", "—"]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""`lod build`: the CLI contract, reports, dumps, dataset description, determinism, atomicity."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+
+from lod.cli import main
+from tests.conftest import BASE, RECORDS, ROOT
+
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes, except the store (RocksDB files are not byte-reproducible)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "store" not in p.relative_to(folder).parts
+    }
+
+
+def test_build_default_records_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    code, output = run("build", str(RECORDS), "--out", str(out), "--base-uri", BASE)
+    assert code == 0, output
+    assert "Attempted 4, published 4, rejected 0, duplicates 0" in output
+    assert "README.md: skipped" in output
+    report = json.loads((out / "report.json").read_text())
+    assert (report["attempted"], report["published"], report["rejected"]) == (4, 4, 0)
+    assert [s["file"] for s in report["skipped"]] == [str(RECORDS / "README.md")]
+    for suffix in (".html", ".ttl", ".jsonld", ".nt", ".rdf"):
+        assert (out / "doc/record/112095").with_suffix(suffix).exists()
+        assert (out / "doc/agent/mao-zedong").with_suffix(suffix).exists()
+    assert (out / "sitemap.xml").read_text().count("<url>") > 10
+    assert "Sitemap: " + BASE + "sitemap.xml" in (out / "robots.txt").read_text()
+
+
+def test_bad_records_are_reported_and_good_ones_published(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text(
+        "record_id,title,original_publication_date\n"
+        "1,Good one,January 16 1951\n"
+        ",No ID,1950\n"
+        "3,Impossible date,2010-02-50\n"
+        "1,Duplicate of row 2,1950\n"
+        "5,HTML junk <b>bold</b><script>x()</script>,1950\n"
+    )
+    (src / "bad.xml").write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><unclosed></TEI>')
+    (src / "latin1.txt").write_bytes("Caf\u00e9\n".encode("latin-1"))
+    out = tmp_path / "site"
+    code, output = run("build", str(src), "--out", str(out), "--base-uri", BASE, "--no-progress")
+    assert code == 3, output
+    report = json.loads((out / "report.json").read_text())
+    assert (report["attempted"], report["published"], report["rejected"], report["duplicates"]) == (
+        7,
+        2,
+        4,
+        1,
+    )
+    rows = {(Path(e["file"]).name, e["line"], e["field"]): e for e in report["errors"]}
+    assert rows[("a.csv", 3, "record_id")]["fix"]
+    assert rows[("a.csv", 4, "original_publication_date")]["value"] == "2010-02-50"
+    assert rows[("a.csv", 5, "id")]["kind"] == "duplicate"
+    assert ("bad.xml", 1, "") in rows and ("latin1.txt", 1, "") in rows
+    assert "error: " in output and "Traceback" not in output
+    assert "HTML junk bold" in (out / "doc/record/5.ttl").read_text()
+
+
+def test_strict_writes_nothing_and_keeps_previous(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert run("build", str(RECORDS), "--out", str(out), "--base-uri", BASE)[0] == 0
+    before = tree(out)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text("record_id,title\n1,ok\n,missing\n")
+    code, output = run("build", str(src), "--out", str(out), "--strict", "--base-uri", BASE)
+    assert code == 1 and "nothing was written" in output
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".site.*"))
+
+
+def test_refuses_to_replace_a_foreign_folder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "thesis.txt").write_text("precious")
+    code, output = run("build", str(RECORDS), "--out", str(home))
+    assert code == 1 and "not a lod output folder" in output
+    assert (home / "thesis.txt").read_text() == "precious"
+
+
+def test_bad_base_uri(tmp_path: Path) -> None:
+    code, output = run(
+        "build", str(RECORDS), "--out", str(tmp_path / "s"), "--base-uri", "not a uri"
+    )
+    assert code == 1 and "base URI" in output and "Traceback" not in output
+
+
+def test_deterministic_and_source_date_epoch(tmp_path: Path) -> None:
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    assert run("build", str(RECORDS), "--out", str(tmp_path / "a"), env=env)[0] == 0
+    assert run("build", str(RECORDS), "--out", str(tmp_path / "b"), env=env)[0] == 0
+    a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert a.keys() == b.keys() and all(a[k] == b[k] for k in a)
+    void = Graph().parse(tmp_path / "a/.well-known/void", format="turtle")
+    assert void.value(URIRef(BASE + "dataset"), DCTERMS.modified) == Literal(
+        "2023-11-14", datatype=XSD.date
+    )
+
+
+def test_deterministic_without_epoch(tmp_path: Path, corpus: Path) -> None:
+    for name in ("a", "b"):
+        assert run("build", str(corpus), "--out", str(tmp_path / name))[0] == 0
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_dumps_and_checksums(records_site: Path) -> None:
+    sums = dict(
+        line.split("  ")[::-1]
+        for line in (records_site / "dumps/SHA256SUMS").read_text().splitlines()
+    )
+    assert set(sums) == {"dataset.nt.gz", "dataset.ttl", "records.jsonl"}
+    for name, digest in sums.items():
+        assert hashlib.sha256((records_site / "dumps" / name).read_bytes()).hexdigest() == digest
+    nt = Graph().parse(
+        data=gzip.decompress((records_site / "dumps/dataset.nt.gz").read_bytes()).decode(),
+        format="nt",
+    )
+    ttl = Graph().parse(records_site / "dumps/dataset.ttl", format="turtle")
+    assert len(ttl) >= len(nt) > 400
+    assert (URIRef(BASE + "record/112095"), DCTERMS.identifier, Literal("112095")) in ttl
+    lines = (records_site / "dumps/records.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["@id"].startswith(BASE)
+    assert all(json.loads(line)["@context"] == BASE + "context.jsonld" for line in lines)
+
+
+def test_dataset_description(records_site: Path) -> None:
+    void = Graph().parse(records_site / ".well-known/void", format="turtle")
+    ds = URIRef(BASE + "dataset")
+    assert (ds, RDF.type, VOID.Dataset) in void and (ds, RDF.type, DCAT.Dataset) in void
+    dumps = set(void.objects(ds, VOID.dataDump))
+    assert dumps == {
+        URIRef(BASE + f"dumps/{n}") for n in ("dataset.nt.gz", "dataset.ttl", "records.jsonl")
+    }
+    assert void.value(ds, VOID.uriSpace) == Literal(BASE)
+    assert URIRef(BASE + "record/112095") in set(void.objects(ds, VOID.exampleResource))
+    assert (
+        int(void.value(ds, VOID.triples))
+        == json.loads((records_site / "report.json").read_text())["triples"]
+    )
+    assert void.value(ds, DCTERMS.license) == URIRef(
+        "http://creativecommons.org/publicdomain/zero/1.0/"
+    )
+    assert (records_site / "doc/dataset.ttl").exists()
+
+
+def test_store_holds_the_graph(records_site: Path) -> None:
+    from pyoxigraph import Store
+
+    store = Store.read_only(str(records_site / "store"))
+    rows = list(
+        store.query(
+            "SELECT ?name WHERE { ?r <http://schema.org/sender> ?a . ?a <http://schema.org/name> ?name . "
+            "?r <http://purl.org/dc/terms/created> ?d FILTER(YEAR(?d) = 1951) }"
+        )
+    )
+    assert [r["name"].value for r in rows] == ["Mao Zedong"]
+
+
+def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> None:
+    """kill -9 in the middle of a build: the last good publication is still there, byte for byte."""
+    out = tmp_path / "site"
+    assert run("build", str(RECORDS), "--out", str(out))[0] == 0
+    before = tree(out)
+    big = tmp_path / "big"
+    big.mkdir()
+    rows = "".join(f"{i},Record {i},{'word ' * 200}\n" for i in range(20000))
+    (big / "many.csv").write_text("record_id,title,summary\n" + rows)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(
+        p.name.startswith(".site.building") for p in tmp_path.iterdir()
+    ):
+        time.sleep(0.01)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert tree(out) == before
+    assert run("build", str(RECORDS), "--out", str(out))[0] == 0
+    assert not any(p.name.startswith(".site.") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("setting", ["base_uri", "title", "license", "strict", "progress"])
+def test_settings_are_documented(setting: str) -> None:
+    assert f"`{setting}`" in (ROOT / "README.md").read_text()
