@@ -91,6 +91,7 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
                     page,
                     mapped.title,
                     mapped.uri,
+                    jsonld,
                 )
             )
             dump.write(nt.encode())

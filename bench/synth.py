@@ -61,8 +61,8 @@ def generate(count: int, folder: Path, seed: int = 1951, per_file: int = 10_000)
                         json.dumps(rng.sample(places, 2)),
                         json.dumps(rng.sample(subjects, 2)),
                         json.dumps(rng.sample(people, 2)),
-                        f"{rng.choice(ARCHIVES)}, f. {rng.randint(1, 99)}, op. {rng.randint(1, 9)}, "
-                        f"d. {rng.randint(1, 999)}, ll. {rng.randint(1, 50)}-{rng.randint(51, 99)}.",
+                        f"{rng.choice(ARCHIVES)}, f. {rng.randint(1, 20)}, op. {rng.randint(1, 3)}, "
+                        f"d. {rng.randint(1, 30)}, ll. {rng.randint(1, 50)}-{rng.randint(51, 99)}.",
                         f"20{rng.randint(10, 23)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
                         json.dumps([rng.choice(LANGUAGES)]),
                         "The History and Public Policy Program welcomes reuse of Digital Archive materials.",

@@ -41,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("strict", False, "Fail the whole build, writing nothing, if any record is rejected."),
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
+    Setting("workers", 0, "Build worker processes; 0 means one per core, 1 builds in-process."),
 )
 
 
@@ -53,6 +54,7 @@ class Config:
     license: str = "http://creativecommons.org/publicdomain/zero/1.0/"
     strict: bool = False
     progress: bool = True
+    workers: int = 0
     source_date_epoch: int | None = None
 
 
@@ -105,4 +107,11 @@ def _coerce(setting: Setting, raw: str) -> Any:
         if raw.lower() in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"LOD_{setting.name.upper()} must be true or false, not {raw!r}")
+    if isinstance(setting.default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(
+                f"LOD_{setting.name.upper()} must be a whole number, not {raw!r}"
+            ) from exc
     return raw

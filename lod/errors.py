@@ -46,6 +46,20 @@ class SourceError(LodError):
         self.hint = hint
         self.record_id = record_id
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with the keyword fields, so errors cross from build worker processes intact."""
+        return (_rebuild, (type(self), self.message, self.as_fields()))
+
+    def as_fields(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "value": self.value,
+            "hint": self.hint,
+            "record_id": self.record_id,
+        }
+
     def where(self) -> str:
         parts = [self.file or "<input>"]
         if self.line is not None:
@@ -85,3 +99,7 @@ class MappingError(SourceError):
 
 def _clip(value: str, limit: int = 200) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _rebuild(cls: type[SourceError], message: str, fields: dict[str, object]) -> SourceError:
+    return cls(message, **fields)  # type: ignore[arg-type]

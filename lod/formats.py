@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from lod.jsonld import Compactor, dumps, frame
 
@@ -46,8 +46,13 @@ RDF_FORMATS = tuple(f for f in FORMATS if f.name != "html")
 
 
 def order(triples: list[Triple], root: str) -> list[Triple]:
-    """Root subject first, then subjects in sorted order, so Turtle groups and diffs cleanly."""
-    return sorted(triples, key=lambda t: (str(t.subject) != f"<{root}>", str(t.subject)))
+    """Triples grouped by subject, the root's first, the rest in order of first appearance (the
+    mapping is deterministic), so Turtle groups each subject once; linear, unlike a sort."""
+    groups: dict[object, list[Triple]] = {}
+    for triple in triples:
+        groups.setdefault(triple.subject, []).append(triple)
+    first = groups.pop(NamedNode(root), [])
+    return first + [t for group in groups.values() for t in group]
 
 
 @dataclass
@@ -65,31 +70,32 @@ class Writer:
         ordered = order(triples, root)
         prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         if fmt.rdf_format is RdfFormat.TURTLE:
-            prefixes = used_prefixes(self.prefixes, ordered)
+            prefixes = self.used_prefixes(ordered)
         data = serialize(ordered, format=fmt.rdf_format, prefixes=prefixes)
         assert data is not None  # serialize returns bytes when given no output
         return data
 
+    def used_prefixes(self, triples: list[Triple]) -> dict[str, str]:
+        """Only the prefixes these triples use, so each Turtle file stays short."""
+        iris: set[str] = set()
+        for t in triples:
+            iris.add(t.predicate.value)
+            obj = t.object
+            iris.add(obj.datatype.value if isinstance(obj, Literal) else str(obj.value))  # type: ignore[union-attr]
+            iris.add(str(t.subject.value))  # type: ignore[union-attr]
+        prefix_of = self._prefix_of
+        names = {prefix_of(iri) for iri in iris}
+        return {p: ns for p, ns in self.prefixes.items() if p in names}
+
+    def _prefix_of(self, iri: str) -> str:
+        curie = self.compactor.iri(iri)
+        return "" if curie is iri or "://" in curie else curie.split(":", 1)[0]
+
     def jsonld(self, triples: list[Triple], root: str) -> dict[str, Any]:
         return frame(triples, root, self.compactor, self.context_url)
 
-    def jsonld_text(self, triples: list[Triple], root: str, indent: int | None = 2) -> str:
+    def jsonld_text(self, triples: list[Triple], root: str, indent: int | None = None) -> str:
         return dumps(self.jsonld(triples, root), indent)
-
-
-def used_prefixes(prefixes: dict[str, str], triples: list[Triple]) -> dict[str, str]:
-    """Only the prefixes the triples use, so each Turtle file stays short."""
-    iris: set[str] = set()
-    for t in triples:
-        iris.add(t.predicate.value)
-        for term in (t.subject, t.object):
-            if isinstance(term, NamedNode):
-                iris.add(term.value)
-            elif hasattr(term, "datatype"):
-                iris.add(term.datatype.value)
-    namespaces = {ns for ns in prefixes.values()}
-    hit = {ns for ns in namespaces if any(i.startswith(ns) for i in iris)}
-    return {p: ns for p, ns in prefixes.items() if ns in hit}
 
 
 def negotiate(accept: str, offers: tuple[Format, ...] = FORMATS) -> Format | None:

@@ -24,6 +24,7 @@ class Compactor:
 
     def __init__(self, context: dict[str, Any]) -> None:
         self.context = context
+        self._compact: dict[str, str] = {}
         self.prefixes: list[tuple[str, str]] = []
         self.terms: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for term, definition in context.items():
@@ -54,11 +55,18 @@ class Compactor:
         return curie
 
     def iri(self, value: str) -> str:
-        for namespace, prefix in self.prefixes:
-            local = value[len(namespace) :]
-            if value.startswith(namespace) and local and not local.startswith("//"):
-                return f"{prefix}:{local}"
-        return value
+        """The compact IRI for `value` (memoized: records repeat the same IRIs constantly)."""
+        known = self._compact.get(value)
+        if known is None:
+            known = value
+            for namespace, prefix in self.prefixes:
+                local = value[len(namespace) :]
+                if value.startswith(namespace) and local and not local.startswith("//"):
+                    known = f"{prefix}:{local}"
+                    break
+            if len(self._compact) < 1_000_000:
+                self._compact[value] = known
+        return known
 
     def key_and_value(
         self, predicate: str, obj: NamedNode | BlankNode | Literal
@@ -137,7 +145,8 @@ def frame(
     return document
 
 
-def dumps(document: dict[str, Any], indent: int | None = 2) -> str:
+def dumps(document: dict[str, Any], indent: int | None = None) -> str:
+    """Compact by default: json's C encoder only runs without indentation (about 5x faster)."""
     return json.dumps(
         document, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
     )

@@ -1,28 +1,36 @@
 """HTML pages for people: every property of a resource, links to the other formats, and the
-same JSON-LD embedded for search engines. jinja2 autoescapes everything the records carry."""
+same JSON-LD embedded for search engines.
+
+The property tables are built here with markupsafe's escape (one call per value) rather than in
+a recursive jinja macro: pages are written for every record and entity, and the macro cost more
+than all RDF serializations together. jinja2 (autoescaping) renders the page shell.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from lod.formats import RDF_FORMATS
 from lod.jsonld import Compactor
 
 LONG_TEXT = 300
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
+def escape(text: str) -> str:
+    """HTML-escape text and attribute values (str.translate: one C pass, no Markup objects)."""
+    return text.translate(_ESCAPES)
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(
-        loader=PackageLoader("lod", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=False,
-        lstrip_blocks=False,
+        loader=PackageLoader("lod", "templates"), autoescape=select_autoescape(["html"])
     )
 
 
@@ -53,13 +61,20 @@ class Page:
         )
 
 
-def render(document: dict[str, Any], page: Page, title: str, uri: str) -> str:
+def render(document: dict[str, Any], page: Page, title: str, uri: str, line: str) -> str:
+    """The page; `line` is the JSON-LD already serialized for the dumps, embedded as is."""
     stem = page.path.rsplit("/", 1)[-1]
     alternates = [
         {"media_type": f.media_type, "href": stem + f.suffix, "label": f.label} for f in RDF_FORMATS
     ]
     nodes = document.get("@graph") or [{k: v for k, v in document.items() if k != "@context"}]
-    view = [_node(n, page) for n in nodes]
+    body = "".join(_section(n, page, i > 0) for i, n in enumerate(nodes))
+    if page.backlinks:
+        items = "".join(
+            f'<li><a href="{escape(b["href"])}">{escape(b["text"])}</a></li>'
+            for b in page.backlinks
+        )
+        body += f"<h2>Records</h2><ul>{items}</ul>"
     return (
         environment()
         .get_template("page.html")
@@ -68,65 +83,69 @@ def render(document: dict[str, Any], page: Page, title: str, uri: str) -> str:
             uri=uri,
             alternates=alternates,
             root=page.root,
-            nodes=view,
-            backlinks=page.backlinks,
-            jsonld=json.dumps(document, ensure_ascii=False).replace("<", "\\u003c"),
+            body=Markup(body),
+            # JSON inside <script>: "<" escaped so no value can close the element.
+            jsonld=Markup(line.replace("<", "\\u003c")),
         )
     )
 
 
-def _node(node: dict[str, Any], page: Page) -> dict[str, Any]:
-    rows = []
-    iri = page.compactor.expand(node.get("@id", ""))
+def _section(node: dict[str, Any], page: Page, heading: bool) -> str:
+    table = _table(node, page)
+    if not heading:
+        return table
+    title = node.get("name") or node.get("title") or node.get("@id", "")
+    return f"<h2>{escape(title if isinstance(title, str) else '')}</h2>{table}"
+
+
+def _table(node: dict[str, Any], page: Page) -> str:
+    rows: list[str] = []
     types = node.get("@type")
     if types:
-        rows.append(
-            {
-                "label": "type",
-                "iri": "rdf:type",
-                "vals": [
-                    _value(t, page, True) for t in (types if isinstance(types, list) else [types])
-                ],
-            }
-        )
+        cells = [_link(page.compactor.expand(t), None, page) for t in _list(types)]
+        rows.append(_row("type", "rdf:type", cells))
     for key, raw in node.items():
-        if key.startswith("@"):
+        if key[0] == "@":
             continue
-        values = raw if isinstance(raw, list) else [raw]
-        rows.append(
-            {
-                "label": key,
-                "iri": page.compactor.expand(key),
-                "vals": [_value(v, page, False) for v in values],
-            }
-        )
-    title = node.get("name") or node.get("title") or node.get("rdfs:label") or iri
-    return {"rows": rows, "title": title if isinstance(title, str) else iri}
+        rows.append(_row(key, page.compactor.expand(key), [_value(v, page) for v in _list(raw)]))
+    return "<table>" + "".join(rows) + "</table>"
 
 
-def _value(value: Any, page: Page, is_iri: bool) -> dict[str, Any]:
-    if isinstance(value, dict) and "@value" in value:
-        note = value.get("@language") or value.get("@type", "")
-        text = str(value["@value"])
-        return {"text": text, "note": note, "long": len(text) > LONG_TEXT}
-    if isinstance(value, dict) and "@id" in value:
-        iri = page.compactor.expand(value["@id"])
+def _row(label: str, iri: str, cells: list[str]) -> str:
+    return f'<tr><th title="{escape(iri)}">{escape(label)}</th><td>{"<br>".join(cells)}</td></tr>'
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _value(value: Any, page: Page) -> str:
+    if isinstance(value, dict):
+        if "@value" in value:
+            note = value.get("@language") or value.get("@type", "")
+            return _text(str(value["@value"]), str(note))
+        iri = page.compactor.expand(value.get("@id", ""))
         if "#" in iri and iri.startswith(page.base) and len(value) > 1:
-            return {"node": _node(value, page)}  # a node the resource owns: show it in place
-        return _link(page.compactor.expand(value["@id"]), value, page)
+            return _table(value, page)  # a node the resource owns: shown in place
+        name = value.get("name")
+        return _link(iri, name if isinstance(name, str) else None, page)
     text = str(value)
-    if is_iri or _looks_iri(text, page):
-        return _link(page.compactor.expand(text), {}, page)
-    return {"text": text, "long": len(text) > LONG_TEXT}
-
-
-def _link(iri: str, node: dict[str, Any], page: Page) -> dict[str, Any]:
-    href = page.href(iri) or (iri if iri.startswith(("http://", "https://")) else None)
-    name = node.get("name")
-    text = name if isinstance(name, str) else page.compactor.iri(iri)
-    return {"href": href, "text": text, "note": iri if name else ""}
-
-
-def _looks_iri(text: str, page: Page) -> bool:
     expanded = page.compactor.expand(text)
-    return expanded != text or text.startswith(("http://", "https://"))
+    if expanded != text or text.startswith(("http://", "https://")):
+        return _link(expanded, None, page)
+    return _text(text, "")
+
+
+def _text(text: str, note: str) -> str:
+    css = ' class="text"' if len(text) > LONG_TEXT or "\n" in text else ""
+    extra = f' <span class="uri">({escape(note)})</span>' if note else ""
+    return f"<div{css}>{escape(text)}{extra}</div>"
+
+
+def _link(iri: str, name: str | None, page: Page) -> str:
+    href = page.href(iri) or (iri if iri.startswith(("http://", "https://")) else None)
+    text = name or page.compactor.iri(iri)
+    note = f' <span class="uri">{escape(iri)}</span>' if name else ""
+    if href is None:
+        return f"<span>{escape(text)}</span>{note}"
+    return f'<a href="{escape(href)}">{escape(text)}</a>{note}'

@@ -9,28 +9,37 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, Triple
+from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store
 from tqdm import tqdm
 
 from lod.config import Config
 from lod.errors import LodError, PublishError, SourceError
-from lod.formats import BY_NAME, FORMATS, RDF_FORMATS, Writer
-from lod.jsonld import Compactor, dumps
-from lod.mapping import Entity, Mapped, Mapper
+from lod.formats import BY_NAME, FORMATS
+from lod.mapping import Entity
 from lod.model import Record
 from lod.namespaces import PREFIXES, prefixes_for
 from lod.publish.dataset import Dump, dataset_triples
-from lod.publish.html import Page, render
+from lod.publish.writer import (
+    RecordDone,
+    SiteWriter,
+    Written,
+    do_entity,
+    do_record,
+    init_worker,
+)
 from lod.sources import Skipped, read_sources
 from lod.uris import Minter
 from lod.vocab import Vocab, load_vocab
@@ -39,6 +48,7 @@ MARKER = ".lod-output"
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 MAX_BACKLINKS = 500
 EXAMPLES = 5
+WINDOW = 1024
 
 
 @dataclass
@@ -69,51 +79,6 @@ class BuildReport:
             "errors": self.errors,
             "skipped": self.skipped,
         }
-
-
-class SiteWriter:
-    """Writes one resource (record, entity, dataset) in every format under doc/."""
-
-    def __init__(self, root: Path, minter: Minter, vocab: Vocab) -> None:
-        self.root = root
-        self.minter = minter
-        context: dict[str, Any] = dict(vocab.context["@context"])  # type: ignore[call-overload]
-        context["lod"] = minter.vocab
-        self.context = {"@context": context}
-        self.compactor = Compactor(context)
-        self.writer = Writer(
-            prefixes_for(minter.vocab), self.compactor, minter.base + "context.jsonld"
-        )
-        self._dirs: set[Path] = set()
-
-    def write(
-        self,
-        thing_uri: str,
-        triples: list[Triple],
-        title: str,
-        backlinks: list[dict[str, str]] | None = None,
-    ) -> tuple[bytes, dict[str, Any]]:
-        """Write all formats; return the N-Triples bytes and JSON-LD document for the dumps."""
-        path = "doc/" + self.minter.path(thing_uri)
-        stem = self.root / path
-        if stem.parent not in self._dirs:
-            stem.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(stem.parent)
-        document = self.writer.jsonld(triples, thing_uri)
-        ntriples = b""
-        for fmt in RDF_FORMATS:
-            data = (
-                (dumps(document) + "\n").encode("utf-8")
-                if fmt.name == "jsonld"
-                else self.writer.rdf(fmt, triples, thing_uri)
-            )
-            if fmt.name == "ntriples":
-                ntriples = data
-            (stem.parent / (stem.name + fmt.suffix)).write_bytes(data)
-        page = Page(self.minter.base, self.compactor, path, backlinks or [])
-        html = render(document, page, title or thing_uri, thing_uri)
-        (stem.parent / (stem.name + ".html")).write_text(html, encoding="utf-8")
-        return ntriples, document
 
 
 @dataclass
@@ -160,83 +125,53 @@ def _build_into(
 ) -> BuildReport:
     vocab = load_vocab()
     minter = Minter(config.base_uri)
-    mapper = Mapper(vocab, minter)
     site = SiteWriter(root, minter, vocab)
     report = BuildReport()
     entities: dict[str, Entity] = {}
     backlinks: dict[str, list[dict[str, str]]] = {}
     published: list[_Published] = []
-    seen: dict[tuple[str, str], str] = {}
     (root / "dumps").mkdir()
     nt_path = root / "dumps" / "dataset.nt.gz"
     show = config.progress and sys.stderr.isatty()
     with (
-        _gzip(nt_path) as nt_dump,
-        (root / "dumps" / "records.jsonl").open("w", encoding="utf-8") as jsonl,
+        _pool(config.workers, root, config.base_uri) as run,
+        _Dumps(root / "dumps", prefixes_for(minter.vocab)) as dumps,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
     ):
-        for item in read_sources(sources, base_dir):
-            if isinstance(item, Skipped):
-                report.skipped.append({"file": item.file, "reason": item.reason})
-                on_problem(f"notice: {item.file}: skipped, {item.reason}")
+        for result in run(do_record, _deduplicated(read_sources(sources, base_dir))):
+            if isinstance(result, Skipped):
+                report.skipped.append({"file": result.file, "reason": result.reason})
+                on_problem(f"notice: {result.file}: skipped, {result.reason}")
                 continue
             report.attempted += 1
             bar.update(1)
-            if isinstance(item, SourceError):
-                _reject(report, item, on_problem)
-                continue
-            key = (item.kind, item.id)
-            if key in seen:
+            if isinstance(result, DuplicateError):
                 report.duplicates += 1
-                error = SourceError(
-                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
-                    file=item.origin.file,
-                    line=item.origin.line,
-                    field="id",
-                    value=item.id,
-                    hint="give each record its own ID; this copy was not published",
-                    record_id=item.id,
+                report.errors.append({**result.as_dict(), "kind": "duplicate"})
+                on_problem(f"error: {result}")
+            elif isinstance(result, SourceError):
+                report.rejected += 1
+                report.errors.append({**result.as_dict(), "kind": "rejected"})
+                on_problem(f"error: {result}")
+            elif isinstance(result, RecordDone):
+                dumps.add(result.written)
+                _collect(result, entities, backlinks, minter)
+                published.append(
+                    _Published(result.id, result.uri, result.title, result.date, result.lastmod)
                 )
-                report.errors.append({**error.as_dict(), "kind": "duplicate"})
-                on_problem(f"error: {error}")
-                continue
-            try:
-                mapped = mapper.map(item)
-            except SourceError as exc:
-                exc.record_id = exc.record_id or item.id
-                exc.file = exc.file or item.origin.file
-                _reject(report, exc, on_problem)
-                continue
-            seen[key] = _where(item)
-            ntriples, document = site.write(mapped.uri, mapped.triples, mapped.title)
-            nt_dump.write(ntriples)
-            jsonl.write(dumps(document, indent=None) + "\n")
-            _collect(mapped, entities, backlinks, minter)
-            published.append(
-                _Published(
-                    item.id,
-                    mapped.uri,
-                    mapped.title,
-                    mapped.date.verbatim if mapped.date else "",
-                    _lastmod(item),
-                )
-            )
-            report.published += 1
+                report.published += 1
         record_uris = {p.uri for p in published}
-        for uri in sorted(entities):
-            if uri in record_uris:
-                continue  # a collection read as a record already has its own, fuller page
-            entity = entities[uri]
-            triples = mapper.entity_triples(entity)
-            ntriples, document = site.write(uri, triples, entity.label, backlinks.get(uri))
-            nt_dump.write(ntriples)
-            jsonl.write(dumps(document, indent=None) + "\n")
+        # A collection read as a record already has its own, fuller page.
+        jobs = [
+            (entities[u], backlinks.get(u, [])) for u in sorted(entities) if u not in record_uris
+        ]
+        for written in run(do_entity, jobs):
+            dumps.add(written)
         report.entities = len(entities)
     _write_static(root, site, vocab)
     store = Store(str(root / "store"))
     with gzip.open(nt_path, "rb") as handle:
         store.bulk_load(handle, RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
-    _write_turtle_dump(store, root / "dumps" / "dataset.ttl")
     dumps_list = _checksums(root / "dumps")
     report.triples = len(store)
     modified = _modified(config, published)
@@ -272,26 +207,8 @@ def _build_into(
     return report
 
 
-def _reject(report: BuildReport, error: SourceError, on_problem: Callable[[str], None]) -> None:
-    report.rejected += 1
-    report.errors.append({**error.as_dict(), "kind": "rejected"})
-    on_problem(f"error: {error}")
-
-
-def _where(record: Record) -> str:
-    line = f":{record.origin.line}" if record.origin.line else ""
-    return f"{record.origin.file}{line}"
-
-
-def _lastmod(record: Record) -> str:
-    for value in (record.modified, record.uploaded):
-        if len(value) >= 10 and value[4] == "-" and value[7] == "-":
-            return value[:10]
-    return ""
-
-
 def _collect(
-    mapped: Mapped,
+    mapped: RecordDone,
     entities: dict[str, Entity],
     backlinks: dict[str, list[dict[str, str]]],
     minter: Minter,
@@ -317,31 +234,92 @@ def _collect(
             links.append(
                 {
                     "href": "../" * depth + "doc/" + minter.path(mapped.uri) + ".html",
-                    "text": mapped.title or mapped.record_id,
+                    "text": mapped.title or mapped.id,
                 }
             )
 
 
-class _gzip:
-    """A gzip stream with no name or time in its header, so equal input gives equal bytes."""
+class DuplicateError(SourceError):
+    """A record whose ID an earlier record already has; the later copy is not published."""
 
-    def __init__(self, path: Path) -> None:
-        self.raw: IO[bytes] = path.open("wb")
-        self.stream = gzip.GzipFile(
-            filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6
-        )
 
-    def __enter__(self) -> gzip.GzipFile:
-        return self.stream
+def _deduplicated(items: Iterable[object]) -> Iterator[object]:
+    """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files."""
+    seen: dict[tuple[str, str], str] = {}
+    for item in items:
+        if isinstance(item, Record):
+            key = (item.kind, item.id)
+            where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
+            if key in seen:
+                yield DuplicateError(
+                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
+                    file=item.origin.file,
+                    line=item.origin.line,
+                    field="id",
+                    value=item.id,
+                    hint="give each record its own ID; this copy was not published",
+                    record_id=item.id,
+                )
+                continue
+            seen[key] = where
+        yield item
+
+
+Runner = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
+
+
+@contextmanager
+def _pool(workers: int, root: Path, base_uri: str) -> Iterator[Runner]:
+    """Run per-resource jobs in order, across worker processes when there is more than one core.
+
+    `imap` keeps input order, so dumps and reports are identical whatever the worker count."""
+    count = workers or os.cpu_count() or 1
+    if count <= 1:
+        init_worker(root, base_uri)
+        yield lambda fn, items: map(fn, items)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(count, init_worker, (root, base_uri, True)) as pool:
+
+        def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+            # Two windows in flight at most: imap alone would read all sources into memory.
+            pending: Iterator[Any] | None = None
+            iterator = iter(items)
+            while window := list(itertools.islice(iterator, WINDOW)):
+                started = pool.imap(fn, window, chunksize=16)
+                if pending is not None:
+                    yield from pending
+                pending = started
+            if pending is not None:
+                yield from pending
+
+        yield run
+
+
+class _Dumps:
+    """The three dumps, written as resources stream in. The gzip stream carries no name or time,
+    so equal input gives equal bytes; the Turtle dump declares its prefixes once."""
+
+    def __init__(self, folder: Path, prefixes: dict[str, str]) -> None:
+        self.raw: IO[bytes] = (folder / "dataset.nt.gz").open("wb")
+        self.nt = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=1)
+        self.ttl: IO[bytes] = (folder / "dataset.ttl").open("wb")
+        self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode())
+        self.jsonl: IO[str] = (folder / "records.jsonl").open("w", encoding="utf-8")
+
+    def add(self, written: Written) -> None:
+        self.nt.write(written.ntriples)
+        self.ttl.write(written.turtle)
+        self.jsonl.write(written.line + "\n")
+
+    def __enter__(self) -> _Dumps:
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stream.close()
+        self.nt.close()
         self.raw.close()
-
-
-def _write_turtle_dump(store: Store, path: Path) -> None:
-    """The whole graph as Turtle, streamed by the store in its (content-determined) index order."""
-    store.dump(str(path), RdfFormat.TURTLE, from_graph=DefaultGraph(), prefixes=PREFIXES)
+        self.ttl.close()
+        self.jsonl.close()
 
 
 DUMP_TYPES = {

@@ -1,0 +1,177 @@
+"""Per-resource work of a build: map a record and write it in every format; write an entity.
+
+This is the part of `lod build` that shards by record, so it runs in worker processes (one per
+core) and returns to the parent only what the parent merges or streams into the dumps.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import Triple
+
+from lod.errors import SourceError
+from lod.formats import RDF_FORMATS, Writer
+from lod.jsonld import Compactor, dumps
+from lod.mapping import Entity, Mapper
+from lod.model import Record
+from lod.namespaces import prefixes_for
+from lod.publish.html import Page, render
+from lod.uris import Minter
+from lod.vocab import Vocab, load_vocab
+
+
+class SiteWriter:
+    """Writes one resource (record, entity, dataset) in every format under doc/."""
+
+    def __init__(self, root: Path, minter: Minter, vocab: Vocab) -> None:
+        self.root = root
+        self.minter = minter
+        context: dict[str, Any] = dict(vocab.context["@context"])  # type: ignore[call-overload]
+        context["lod"] = minter.vocab
+        self.context = {"@context": context}
+        self.compactor = Compactor(context)
+        self.writer = Writer(
+            prefixes_for(minter.vocab), self.compactor, minter.base + "context.jsonld"
+        )
+        self._dirs: set[str] = set()
+
+    def write(
+        self,
+        thing_uri: str,
+        triples: list[Triple],
+        title: str,
+        backlinks: list[dict[str, str]] | None = None,
+    ) -> Written:
+        """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line)."""
+        path = "doc/" + self.minter.path(thing_uri)
+        stem = str(self.root / path)
+        folder = os.path.dirname(stem)
+        if folder not in self._dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._dirs.add(folder)
+        document = self.writer.jsonld(triples, thing_uri)
+        line = dumps(document)
+        out: dict[str, bytes] = {}
+        for fmt in RDF_FORMATS:
+            if fmt.name == "jsonld":
+                data = (line + "\n").encode("utf-8")
+            else:
+                data = self.writer.rdf(fmt, triples, thing_uri)
+            out[fmt.name] = data
+            _write(stem + fmt.suffix, data)
+        page = Page(self.minter.base, self.compactor, path, backlinks or [])
+        html = render(document, page, title or thing_uri, thing_uri, line)
+        _write(stem + ".html", html.encode("utf-8"))
+        return Written(out["ntriples"], turtle_body(out["turtle"]), line)
+
+
+def turtle_body(data: bytes) -> bytes:
+    """Turtle without its @prefix lines: the dump declares every prefix once at its top."""
+    position = 0
+    while data.startswith(b"@prefix ", position):
+        position = data.index(b"\n", position) + 1
+    return data[position:]
+
+
+@dataclass(slots=True)
+class Written:
+    ntriples: bytes
+    turtle: bytes
+    line: str
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+@dataclass(slots=True)
+class RecordDone:
+    """What the parent needs of a published record: dump bytes, entities, index and sitemap data."""
+
+    id: str
+    uri: str
+    title: str
+    date: str
+    lastmod: str
+    written: Written
+    entities: list[Entity]
+
+
+class Worker:
+    """One per process: the vocabulary, mapper and writer, built once."""
+
+    def __init__(self, root: Path, base_uri: str) -> None:
+        vocab = load_vocab()
+        self.minter = Minter(base_uri)
+        self.mapper = Mapper(vocab, self.minter)
+        self.site = SiteWriter(root, self.minter, vocab)
+
+    def record(self, item: object) -> object:
+        """Map and write a Record; anything else (notices, errors) passes through unchanged."""
+        if not isinstance(item, Record):
+            return item
+        try:
+            mapped = self.mapper.map(item)
+        except SourceError as exc:
+            exc.record_id = exc.record_id or item.id
+            exc.file = exc.file or item.origin.file
+            return exc
+        written = self.site.write(mapped.uri, mapped.triples, mapped.title)
+        date = mapped.date.verbatim if mapped.date else ""
+        return RecordDone(
+            item.id, mapped.uri, mapped.title, date, lastmod(item), written, mapped.entities
+        )
+
+    def entity(self, job: tuple[Entity, list[dict[str, str]]]) -> Written:
+        entity, backlinks = job
+        return self.site.write(
+            entity.uri, self.mapper.entity_triples(entity), entity.label, backlinks
+        )
+
+
+def lastmod(record: Record) -> str:
+    for value in (record.modified, record.uploaded):
+        if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+            return value[:10]
+    return ""
+
+
+_WORKER: Worker | None = None
+
+
+def init_worker(root: Path, base_uri: str, child: bool = False) -> None:
+    global _WORKER
+    if child:
+        _die_with_parent()
+    _WORKER = Worker(root, base_uri)
+
+
+def _die_with_parent() -> None:
+    """A build killed with -9 must not leave workers writing into its abandoned folder (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def do_record(item: object) -> object:
+    assert _WORKER is not None
+    return _WORKER.record(item)
+
+
+def do_entity(job: tuple[Entity, list[dict[str, str]]]) -> Written:
+    assert _WORKER is not None
+    return _WORKER.entity(job)
+
+
+__all__ = ["RecordDone", "SiteWriter", "Worker", "do_entity", "do_record", "init_worker"]
