@@ -218,3 +218,24 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
 @pytest.mark.parametrize("setting", ["base_uri", "title", "license", "strict", "progress"])
 def test_settings_are_documented(setting: str) -> None:
     assert f"`{setting}`" in (ROOT / "README.md").read_text()
+
+
+def test_dump_is_the_union_of_all_resources(records_site: Path) -> None:
+    union = Graph()
+    for nt in records_site.glob("doc/**/*.nt"):
+        if nt.name != "dataset.nt":
+            union.parse(nt, format="nt")
+    dump = Graph().parse(
+        data=gzip.decompress((records_site / "dumps/dataset.nt.gz").read_bytes()).decode(),
+        format="nt",
+    )
+    assert isomorphic(dump, union)
+
+
+def test_same_bytes_whatever_the_worker_count(tmp_path: Path, corpus: Path) -> None:
+    from lod.config import Config
+    from lod.publish.site import build
+
+    for workers in (1, 2):
+        build([corpus, RECORDS], tmp_path / f"w{workers}", Config(progress=False, workers=workers))
+    assert tree(tmp_path / "w1") == tree(tmp_path / "w2")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from lod.formats import RDF_FORMATS
@@ -63,10 +63,12 @@ class Page:
 
 def render(document: dict[str, Any], page: Page, title: str, uri: str, line: str) -> str:
     """The page; `line` is the JSON-LD already serialized for the dumps, embedded as is."""
-    stem = page.path.rsplit("/", 1)[-1]
-    alternates = [
-        {"media_type": f.media_type, "href": stem + f.suffix, "label": f.label} for f in RDF_FORMATS
-    ]
+    stem = escape(page.path.rsplit("/", 1)[-1])
+    alternate_links = "".join(
+        f'<link rel="alternate" type="{f.media_type}" href="{stem}{f.suffix}" title="{f.label}">\n'
+        for f in RDF_FORMATS
+    )
+    format_links = "".join(f'<a href="{stem}{f.suffix}">{f.label}</a>' for f in RDF_FORMATS)
     nodes = document.get("@graph") or [{k: v for k, v in document.items() if k != "@context"}]
     body = "".join(_section(n, page, i > 0) for i, n in enumerate(nodes))
     if page.backlinks:
@@ -75,19 +77,21 @@ def render(document: dict[str, Any], page: Page, title: str, uri: str, line: str
             for b in page.backlinks
         )
         body += f"<h2>Records</h2><ul>{items}</ul>"
-    return (
-        environment()
-        .get_template("page.html")
-        .render(
-            title=title,
-            uri=uri,
-            alternates=alternates,
-            root=page.root,
-            body=Markup(body),
-            # JSON inside <script>: "<" escaped so no value can close the element.
-            jsonld=Markup(line.replace("<", "\\u003c")),
-        )
+    return _template().render(
+        title=title,
+        uri=uri,
+        root=page.root,
+        alternate_links=Markup(alternate_links),
+        format_links=Markup(format_links),
+        body=Markup(body),
+        # JSON inside <script>: "<" escaped so no value can close the element.
+        jsonld=Markup(line.replace("<", "\\u003c")),
     )
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    return environment().get_template("page.html")
 
 
 def _section(node: dict[str, Any], page: Page, heading: bool) -> str:

@@ -45,8 +45,10 @@ class SiteWriter:
         triples: list[Triple],
         title: str,
         backlinks: list[dict[str, str]] | None = None,
+        shared: set[str] | None = None,
     ) -> Written:
-        """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line)."""
+        """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line).
+        `shared` names entities described by their own resources: left out of the N-Triples dump."""
         path = "doc/" + self.minter.path(thing_uri)
         stem = str(self.root / path)
         folder = os.path.dirname(stem)
@@ -66,7 +68,25 @@ class SiteWriter:
         page = Page(self.minter.base, self.compactor, path, backlinks or [])
         html = render(document, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
-        return Written(out["ntriples"], turtle_body(out["turtle"]), line)
+        return Written(
+            without_subjects(out["ntriples"], (shared or set()) - {thing_uri}),
+            turtle_body(out["turtle"]),
+            line,
+        )
+
+
+def without_subjects(ntriples: bytes, subjects: set[str]) -> bytes:
+    """N-Triples minus the lines about `subjects`.
+
+    A record's graph repeats the name and type of every entity it links to; the entity's own
+    resource carries those triples too, so the dump and the store need them only once (the
+    dump is still the union of all published resources, which a test checks)."""
+    if not subjects:
+        return ntriples
+    heads = tuple(f"<{s}>".encode() for s in subjects)
+    return b"".join(
+        line for line in ntriples.splitlines(keepends=True) if not line.startswith(heads)
+    )
 
 
 def turtle_body(data: bytes) -> bytes:
@@ -121,7 +141,8 @@ class Worker:
             exc.record_id = exc.record_id or item.id
             exc.file = exc.file or item.origin.file
             return exc
-        written = self.site.write(mapped.uri, mapped.triples, mapped.title)
+        shared = {entity.uri for entity in mapped.entities}
+        written = self.site.write(mapped.uri, mapped.triples, mapped.title, shared=shared)
         date = mapped.date.verbatim if mapped.date else ""
         return RecordDone(
             item.id, mapped.uri, mapped.title, date, lastmod(item), written, mapped.entities
