@@ -18,7 +18,11 @@ serve: $(BIN)/.installed
 	$(BIN)/lod build records --out site --base-uri http://$(HOST):$(PORT)/ || [ $$? -eq 3 ]
 	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
 
+# nginx lets tests/test_nginx.py check deploy/nginx.conf; installed only where we may (root).
 test: $(BIN)/.installed
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
+		echo "note: could not install nginx; tests/test_nginx.py will skip"
 	$(BIN)/ruff check lod tests bench
 	$(BIN)/ruff format --check lod tests bench
 	$(BIN)/mypy lod

@@ -296,3 +296,16 @@ def test_folder_is_read_recursively(tmp_path: Path) -> None:
 def test_missing_source_path(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         list(read_sources([tmp_path / "nope"]))
+
+
+def test_a_reader_bug_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> Record:
+        raise KeyError("unexpected")
+
+    monkeypatch.setattr(dacsv, "_row", broken)
+    (tmp_path / "a.csv").write_text("record_id,title\n1,x\n")
+    (tmp_path / "b.xml").write_text((RECORDS / "examples" / "example-tei.xml").read_text())
+    items = list(read_sources([tmp_path], tmp_path))
+    errors = [i for i in items if isinstance(i, SourceError)]
+    assert [(e.file, "dacsv reader could not read" in e.message) for e in errors] == [("a.csv", True)]
+    assert [i.id for i in items if isinstance(i, Record)] == ["example-tei-1"]

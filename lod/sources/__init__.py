@@ -24,6 +24,7 @@ READERS: tuple[ModuleType, ...] = (tei, dajson, dacsv, dapage)
 """Tried in order; the first whose sniff() accepts the text reads the file."""
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
+READER_FAILURES = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
 
@@ -86,7 +87,21 @@ def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) 
         )
         return
     vocab = vocab or load_vocab()
-    for item in reader.read(name, text):
+    items = reader.read(name, text)
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except READER_FAILURES as exc:
+            # A reader bug on odd input must cost this file, not the build or its neighbours.
+            yield SourceError(
+                f"the {reader.FORMAT} reader could not read this file ({type(exc).__name__})",
+                file=name,
+                hint="check the file against the format's examples in records/examples; "
+                "if it is valid, please report it",
+            )
+            return
         if isinstance(item, Record):
             enrich(item, vocab)
         yield item

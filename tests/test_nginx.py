@@ -1,0 +1,80 @@
+"""deploy/nginx.conf in a real nginx on 127.0.0.1: the static-host content negotiation works.
+
+Skipped where no nginx binary is installed (`make test` installs it when run as root, as CI is).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def nginx(records_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    server = (ROOT / "deploy" / "nginx.conf").read_text()
+    server = server.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+    server = server.replace("root /srv/lod/site;", f"root {records_site};")
+    (work / "nginx.conf").write_text(
+        "daemon off; master_process off; worker_processes 1;\n"
+        f"pid {work}/nginx.pid; error_log {work}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{ access_log off; client_body_temp_path {work}; proxy_temp_path {work};\n"
+        f"fastcgi_temp_path {work}; uwsgi_temp_path {work}; scgi_temp_path {work};\n"
+        f"{server}\n}}\n"
+    )
+    assert NGINX is not None
+    proc = subprocess.Popen([NGINX, "-p", str(work), "-c", str(work / "nginx.conf")])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(url + "/index.html", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("text/turtle", "text/turtle"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/n-triples", "application/n-triples"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),
+    ],
+)
+def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
+    r = requests.get(nginx + "/record/112095", headers={"Accept": accept}, allow_redirects=False, timeout=5)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/doc/record/112095")
+    doc = requests.get(nginx + "/doc/record/112095", headers={"Accept": accept}, timeout=5)
+    assert doc.status_code == 200 and doc.headers["Content-Type"].startswith(media)
+    assert doc.headers["Vary"] == "Accept" and doc.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_nginx_void_and_store(nginx: str) -> None:
+    void = requests.get(nginx + "/.well-known/void", timeout=5)
+    assert void.status_code == 200 and void.headers["Content-Type"].startswith("text/turtle")
+    assert requests.get(nginx + "/store/CURRENT", timeout=5).status_code == 404
