@@ -36,7 +36,9 @@ def test_imports_flow_downwards() -> None:
         own = floor(module)
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lod."):
-                assert floor(node.module) <= own, f"{module} imports {node.module} from a floor above"
+                assert floor(node.module) <= own, (
+                    f"{module} imports {node.module} from a floor above"
+                )
 
 
 def test_nothing_imports_the_cli() -> None:

@@ -67,7 +67,9 @@ def nginx(records_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     ],
 )
 def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
-    r = requests.get(nginx + "/record/112095", headers={"Accept": accept}, allow_redirects=False, timeout=5)
+    r = requests.get(
+        nginx + "/record/112095", headers={"Accept": accept}, allow_redirects=False, timeout=5
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("/doc/record/112095")
     doc = requests.get(nginx + "/doc/record/112095", headers={"Accept": accept}, timeout=5)
     assert doc.status_code == 200 and doc.headers["Content-Type"].startswith(media)

@@ -307,5 +307,7 @@ def test_a_reader_bug_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "b.xml").write_text((RECORDS / "examples" / "example-tei.xml").read_text())
     items = list(read_sources([tmp_path], tmp_path))
     errors = [i for i in items if isinstance(i, SourceError)]
-    assert [(e.file, "dacsv reader could not read" in e.message) for e in errors] == [("a.csv", True)]
+    assert [(e.file, "dacsv reader could not read" in e.message) for e in errors] == [
+        ("a.csv", True)
+    ]
     assert [i.id for i in items if isinstance(i, Record)] == ["example-tei-1"]
