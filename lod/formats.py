@@ -63,15 +63,17 @@ class Writer:
     compactor: Compactor
     context_url: str
 
-    def rdf(self, fmt: Format, triples: list[Triple], root: str) -> bytes:
+    def rdf(self, fmt: Format, triples: list[Triple], root: str, ordered: bool = False) -> bytes:
+        """Serialize; pass `ordered=True` for triples already grouped by `order()`."""
         if fmt.name == "jsonld":
             return (self.jsonld_text(triples, root) + "\n").encode("utf-8")
         assert fmt.rdf_format is not None
-        ordered = order(triples, root)
+        if not ordered:
+            triples = order(triples, root)
         prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         if fmt.rdf_format is RdfFormat.TURTLE:
-            prefixes = self.used_prefixes(ordered)
-        data = serialize(ordered, format=fmt.rdf_format, prefixes=prefixes)
+            prefixes = self.used_prefixes(triples)
+        data = serialize(triples, format=fmt.rdf_format, prefixes=prefixes)
         assert data is not None  # serialize returns bytes when given no output
         return data
 
@@ -82,7 +84,6 @@ class Writer:
             iris.add(t.predicate.value)
             obj = t.object
             iris.add(obj.datatype.value if isinstance(obj, Literal) else str(obj.value))  # type: ignore[union-attr]
-            iris.add(str(t.subject.value))  # type: ignore[union-attr]
         prefix_of = self._prefix_of
         names = {prefix_of(iri) for iri in iris}
         return {p: ns for p, ns in self.prefixes.items() if p in names}

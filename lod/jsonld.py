@@ -25,6 +25,7 @@ class Compactor:
     def __init__(self, context: dict[str, Any]) -> None:
         self.context = context
         self._compact: dict[str, str] = {}
+        self._literal_terms: dict[tuple[str, str, str | None], str] = {}
         self.prefixes: list[tuple[str, str]] = []
         self.terms: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for term, definition in context.items():
@@ -71,7 +72,24 @@ class Compactor:
     def key_and_value(
         self, predicate: str, obj: NamedNode | BlankNode | Literal
     ) -> tuple[str, Any, bool]:
-        """(key, value, embeddable): the term whose coercion fits the object, else a compact IRI."""
+        """(key, value, embeddable): the term whose coercion fits the object, else a compact IRI.
+
+        The choice depends only on the predicate and the object's kind, datatype and language,
+        so it is memoized on those; records repeat the same few dozen combinations."""
+        if isinstance(obj, Literal):
+            shape = (predicate, obj.datatype.value, obj.language)
+            term = self._literal_terms.get(shape)
+            if term is None:
+                term = self._literal_terms[shape] = self._select(predicate, obj)[0]
+            if term:
+                return term, obj.value, False
+            return self.iri(predicate), self.value_object(obj), True
+        key, value, embeddable = self._select(predicate, obj)
+        return key or self.iri(predicate), value, embeddable
+
+    def _select(
+        self, predicate: str, obj: NamedNode | BlankNode | Literal
+    ) -> tuple[str, Any, bool]:
         for term, coercion, language in self.terms.get(predicate, ()):
             if isinstance(obj, NamedNode) and coercion == "@id":
                 return term, self.iri(obj.value), True
@@ -84,7 +102,7 @@ class Compactor:
             if isinstance(obj, Literal) and coercion and coercion != "@id" and not obj.language:
                 if obj.datatype.value == coercion:
                     return term, obj.value, False
-        return self.iri(predicate), self.value_object(obj), True
+        return "", self.value_object(obj), True
 
     def value_object(self, obj: NamedNode | BlankNode | Literal) -> Any:
         if isinstance(obj, NamedNode):

@@ -12,7 +12,7 @@ FLOORS = [
     {"vocab", "dates", "citations", "uris"},
     {"sources"},
     {"mapping"},
-    {"jsonld", "formats"},
+    {"jsonld", "formats", "store"},
     {"publish"},
     {"serve"},
     {"cli"},

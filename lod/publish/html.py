@@ -42,6 +42,8 @@ class Page:
     compactor: Compactor
     path: str
     backlinks: list[dict[str, str]] = field(default_factory=list)
+    links: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
+    """Link HTML by (IRI, name, depth), shared across pages: records link the same entities."""
 
     @property
     def root(self) -> str:
@@ -147,6 +149,16 @@ def _text(text: str, note: str) -> str:
 
 
 def _link(iri: str, name: str | None, page: Page) -> str:
+    key = (iri, name, page.root)
+    html = page.links.get(key)
+    if html is None:
+        html = _make_link(iri, name, page)
+        if len(page.links) < 200_000:
+            page.links[key] = html
+    return html
+
+
+def _make_link(iri: str, name: str | None, page: Page) -> str:
     href = page.href(iri) or (iri if iri.startswith(("http://", "https://")) else None)
     text = name or page.compactor.iri(iri)
     note = f' <span class="uri">{escape(iri)}</span>' if name else ""

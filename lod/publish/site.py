@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store
+from pyoxigraph import DefaultGraph, Quad, Store
 from tqdm import tqdm
 
 from lod.config import Config
@@ -41,6 +41,7 @@ from lod.publish.writer import (
     init_worker,
 )
 from lod.sources import Skipped, read_sources
+from lod.store import StreamLoader
 from lod.uris import Minter
 from lod.vocab import Vocab, load_vocab
 
@@ -131,11 +132,10 @@ def _build_into(
     backlinks: dict[str, list[dict[str, str]]] = {}
     published: list[_Published] = []
     (root / "dumps").mkdir()
-    nt_path = root / "dumps" / "dataset.nt.gz"
     show = config.progress and sys.stderr.isatty()
     with (
         _pool(config.workers, root, config.base_uri) as run,
-        _Dumps(root / "dumps", prefixes_for(minter.vocab)) as dumps,
+        _Dumps(root / "dumps", prefixes_for(minter.vocab), root / "store") as dumps,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
     ):
         for result in run(do_record, _deduplicated(read_sources(sources, base_dir))):
@@ -170,8 +170,6 @@ def _build_into(
         report.entities = len(entities)
     _write_static(root, site, vocab)
     store = Store(str(root / "store"))
-    with gzip.open(nt_path, "rb") as handle:
-        store.bulk_load(handle, RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
     dumps_list = _checksums(root / "dumps")
     report.triples = len(store)
     modified = _modified(config, published)
@@ -300,7 +298,8 @@ class _Dumps:
     """The three dumps, written as resources stream in. The gzip stream carries no name or time,
     so equal input gives equal bytes; the Turtle dump declares its prefixes once."""
 
-    def __init__(self, folder: Path, prefixes: dict[str, str]) -> None:
+    def __init__(self, folder: Path, prefixes: dict[str, str], store: Path) -> None:
+        self.loader = StreamLoader(store)
         self.raw: IO[bytes] = (folder / "dataset.nt.gz").open("wb")
         self.nt = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=1)
         self.ttl: IO[bytes] = (folder / "dataset.ttl").open("wb")
@@ -308,6 +307,7 @@ class _Dumps:
         self.jsonl: IO[str] = (folder / "records.jsonl").open("w", encoding="utf-8")
 
     def add(self, written: Written) -> None:
+        self.loader.write(written.ntriples)
         self.nt.write(written.ntriples)
         self.ttl.write(written.turtle)
         self.jsonl.write(written.line + "\n")
@@ -315,11 +315,15 @@ class _Dumps:
     def __enter__(self) -> _Dumps:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         self.nt.close()
         self.raw.close()
         self.ttl.close()
         self.jsonl.close()
+        if kind is None:
+            self.loader.close()
+        else:
+            self.loader.abort()
 
 
 DUMP_TYPES = {

@@ -14,12 +14,13 @@ from typing import Any
 from pyoxigraph import Triple
 
 from lod.errors import SourceError
-from lod.formats import RDF_FORMATS, Writer
+from lod.formats import RDF_FORMATS, Writer, order
 from lod.jsonld import Compactor, dumps
 from lod.mapping import Entity, Mapper
 from lod.model import Record
 from lod.namespaces import prefixes_for
 from lod.publish.html import Page, render
+from lod.store import die_with_parent
 from lod.uris import Minter
 from lod.vocab import Vocab, load_vocab
 
@@ -38,6 +39,7 @@ class SiteWriter:
             prefixes_for(minter.vocab), self.compactor, minter.base + "context.jsonld"
         )
         self._dirs: set[str] = set()
+        self._links: dict[tuple[str, str | None, str], str] = {}
 
     def write(
         self,
@@ -55,6 +57,7 @@ class SiteWriter:
         if folder not in self._dirs:
             os.makedirs(folder, exist_ok=True)
             self._dirs.add(folder)
+        triples = order(triples, thing_uri)
         document = self.writer.jsonld(triples, thing_uri)
         line = dumps(document)
         out: dict[str, bytes] = {}
@@ -62,10 +65,10 @@ class SiteWriter:
             if fmt.name == "jsonld":
                 data = (line + "\n").encode("utf-8")
             else:
-                data = self.writer.rdf(fmt, triples, thing_uri)
+                data = self.writer.rdf(fmt, triples, thing_uri, ordered=True)
             out[fmt.name] = data
             _write(stem + fmt.suffix, data)
-        page = Page(self.minter.base, self.compactor, path, backlinks or [])
+        page = Page(self.minter.base, self.compactor, path, backlinks or [], self._links)
         html = render(document, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
         return Written(
@@ -168,21 +171,8 @@ _WORKER: Worker | None = None
 def init_worker(root: Path, base_uri: str, child: bool = False) -> None:
     global _WORKER
     if child:
-        _die_with_parent()
+        die_with_parent()
     _WORKER = Worker(root, base_uri)
-
-
-def _die_with_parent() -> None:
-    """A build killed with -9 must not leave workers writing into its abandoned folder (Linux)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def do_record(item: object) -> object:

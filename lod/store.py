@@ -1,0 +1,85 @@
+"""The embedded on-disk store (pyoxigraph), loaded while the build runs.
+
+Loading indexes every triple, the slowest serial step of a build. A loader process reads the
+N-Triples stream on its standard input and bulk-loads it while resources are still being
+written, so indexing overlaps with mapping and serializing instead of following them.
+The loader is a fresh interpreter (`python -m lod.store PATH`), not a fork: forking a process
+whose pool threads may hold locks can deadlock the child.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import RdfFormat, Store
+
+from lod.errors import PublishError
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """A build killed with -9 must not leave helper processes behind (Linux prctl)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class StreamLoader:
+    """Feed N-Triples with write(); close() waits until the store at `path` holds all of it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lod.store", str(path)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None
+        self.stream: IO[bytes] = self.process.stdin
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.stream.write(data)
+        except BrokenPipeError as exc:
+            raise PublishError(f"the store loader for {self.path} stopped early") from exc
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        except BrokenPipeError:
+            pass
+        assert self.process.stderr is not None
+        with self.process.stderr as stderr:
+            errors = stderr.read()
+        if self.process.wait() != 0:
+            detail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            raise PublishError(f"loading the store {self.path} failed: {detail[0]}")
+
+    def abort(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def main(path: str) -> None:
+    die_with_parent()
+    store = Store(path)
+    # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.
+    store.bulk_load(sys.stdin.buffer, RdfFormat.N_TRIPLES, lenient=True)
+    store.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
