@@ -576,7 +576,14 @@ def display_name(heading: str) -> str:
 
 
 def _is_iri(value: str) -> bool:
-    return bool(re.match(r"^https?://[^\s<>\"{}|\\^`]+$", value))
+    """An absolute http(s) IRI that RDF accepts (pyoxigraph validates it fully)."""
+    if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", value):
+        return False
+    try:
+        NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _timestamp(raw: str, field: str) -> Literal:

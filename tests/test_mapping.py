@@ -233,3 +233,19 @@ def test_every_csv_column_is_read(corpus: Path) -> None:
         for column, value in row.items():
             if value.strip() and value.strip() not in ("None", "[]"):
                 assert column in fields, f"row {row['record_id']}: column {column} was not read"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a b", "http://ex.org/a%zz", "http://[bad", "javascript:alert(1)"]
+)
+def test_invalid_urls_stay_literals(url: str) -> None:
+    from lod.model import Media
+
+    record = Record(id="u", source_format="t", origin=Origin("f"), url=url, media=[Media(url=url)])
+    g = graph_of(record)
+    assert g.value(URIRef(BASE + "record/u"), SCHEMA.url) == Literal(url)
+    assert (
+        URIRef(BASE + "record/u"),
+        SCHEMA.associatedMedia,
+        URIRef(BASE + "record/u#media-1"),
+    ) in g
