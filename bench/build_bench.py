@@ -86,9 +86,8 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
         stem.with_name(stem.name + ".nt").write_text(nt)
         stem.with_name(stem.name + ".rdf").write_text(graph.serialize(format="xml"))
         document = json.loads(jsonld)
-        doc = {"@graph": document} if isinstance(document, list) else document
         page = Page(minter.base, compactor, path)
-        stem.with_name(stem.name + ".html").write_text(render(doc, page, title, uri, jsonld))
+        stem.with_name(stem.name + ".html").write_text(render(triples, page, title, uri, jsonld))
         dump.write(nt.encode())
         jsonl.write(json.dumps(document) + "\n")
         counts["triples"] += len(graph)

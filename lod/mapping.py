@@ -20,7 +20,7 @@ from lod.errors import LodError, MappingError
 from lod.model import Record
 from lod.namespaces import expand
 from lod.uris import Minter, safe_id, slugify
-from lod.vocab import AAT, DCMITYPE, ISO639_2, Vocab, name_key
+from lod.vocab import AAT, DCMITYPE, ISO639_2, Vocab
 
 Object = NamedNode | Literal
 
@@ -608,4 +608,4 @@ def _located(exc: LodError, record: Record, attr: str) -> MappingError:
     )
 
 
-__all__ = ["ATTRIBUTE_PREDICATES", "Entity", "Mapped", "Mapper", "display_name", "name_key"]
+__all__ = ["ATTRIBUTE_PREDICATES", "Entity", "Mapped", "Mapper", "display_name"]

@@ -1,24 +1,25 @@
 """HTML pages for people: every property of a resource, links to the other formats, and the
 same JSON-LD embedded for search engines.
 
-The property tables are built here with markupsafe's escape (one call per value) rather than in
-a recursive jinja macro: pages are written for every record and entity, and the macro cost more
-than all RDF serializations together. jinja2 (autoescaping) renders the page shell.
+The property tables are built here from the triples, with one str.translate per value, rather
+than in a recursive jinja macro: pages are written for every record and entity, and the macro
+cost more than all RDF serializations together. jinja2 (autoescaping) renders the page shell.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
+from pyoxigraph import Literal, Triple
 
 from lod.formats import RDF_FORMATS
-from lod.jsonld import Compactor
+from lod.jsonld import XSD_STRING, Compactor
 
 LONG_TEXT = 300
+SCHEMA_NAME = "http://schema.org/name"
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
@@ -63,16 +64,15 @@ class Page:
         )
 
 
-def render(document: dict[str, Any], page: Page, title: str, uri: str, line: str) -> str:
-    """The page; `line` is the JSON-LD already serialized for the dumps, embedded as is."""
+def render(triples: list[Triple], page: Page, title: str, uri: str, line: str) -> str:
+    """The page for `uri`; `line` is its JSON-LD, already serialized for the dumps, embedded."""
     stem = escape(page.path.rsplit("/", 1)[-1])
     alternate_links = "".join(
         f'<link rel="alternate" type="{f.media_type}" href="{stem}{f.suffix}" title="{f.label}">\n'
         for f in RDF_FORMATS
     )
     format_links = "".join(f'<a href="{stem}{f.suffix}">{f.label}</a>' for f in RDF_FORMATS)
-    nodes = document.get("@graph") or [{k: v for k, v in document.items() if k != "@context"}]
-    body = "".join(_section(n, page, i > 0) for i, n in enumerate(nodes))
+    body = _body(triples, uri, page)
     if page.backlinks:
         items = "".join(
             f'<li><a href="{escape(b["href"])}">{escape(b["text"])}</a></li>'
@@ -96,50 +96,62 @@ def _template() -> Template:
     return environment().get_template("page.html")
 
 
-def _section(node: dict[str, Any], page: Page, heading: bool) -> str:
-    table = _table(node, page)
-    if not heading:
-        return table
-    title = node.get("name") or node.get("title") or node.get("@id", "")
-    return f"<h2>{escape(title if isinstance(title, str) else '')}</h2>{table}"
+def _body(triples: list[Triple], uri: str, page: Page) -> str:
+    """Tables straight from the triples: the resource first, the nodes it owns (`uri#...`)
+    nested where they are used, linked entities as links under their names, the rest after."""
+    groups: dict[str, list[Triple]] = {}
+    for triple in triples:
+        groups.setdefault(str(triple.subject.value), []).append(triple)  # type: ignore[union-attr]
+    names = {
+        subject: str(t.object.value)  # type: ignore[union-attr]
+        for subject, group in groups.items()
+        for t in group
+        if t.predicate.value == SCHEMA_NAME and subject != uri
+    }
+    own = f"{uri}#"
+    shown: set[str] = set()
+    sections = [_table(uri, groups, names, own, page, shown)]
+    for subject in groups:
+        if subject not in shown and subject not in names and not subject.startswith(own):
+            title = escape(page.compactor.iri(subject))
+            sections.append(f"<h2>{title}</h2>" + _table(subject, groups, names, own, page, shown))
+    return "".join(sections)
 
 
-def _table(node: dict[str, Any], page: Page) -> str:
-    rows: list[str] = []
-    types = node.get("@type")
-    if types:
-        cells = [_link(page.compactor.expand(t), None, page) for t in _list(types)]
-        rows.append(_row("type", "rdf:type", cells))
-    for key, raw in node.items():
-        if key[0] == "@":
-            continue
-        rows.append(_row(key, page.compactor.expand(key), [_value(v, page) for v in _list(raw)]))
-    return "<table>" + "".join(rows) + "</table>"
+def _table(
+    subject: str,
+    groups: dict[str, list[Triple]],
+    names: dict[str, str],
+    own: str,
+    page: Page,
+    shown: set[str],
+) -> str:
+    shown.add(subject)
+    rows: dict[str, list[str]] = {}
+    for triple in groups.get(subject, ()):
+        obj = triple.object
+        if isinstance(obj, Literal):
+            note = obj.language or (
+                "" if obj.datatype.value == XSD_STRING else page.compactor.iri(obj.datatype.value)
+            )
+            cell = _text(obj.value, note)
+        else:
+            target = str(obj.value)  # type: ignore[union-attr]
+            if target.startswith(own) and target in groups and target not in shown:
+                cell = _table(target, groups, names, own, page, shown)
+            else:
+                cell = _link(target, names.get(target), page)
+        rows.setdefault(triple.predicate.value, []).append(cell)
+    return (
+        "<table>"
+        + "".join(_row(predicate, cells, page) for predicate, cells in rows.items())
+        + "</table>"
+    )
 
 
-def _row(label: str, iri: str, cells: list[str]) -> str:
-    return f'<tr><th title="{escape(iri)}">{escape(label)}</th><td>{"<br>".join(cells)}</td></tr>'
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _value(value: Any, page: Page) -> str:
-    if isinstance(value, dict):
-        if "@value" in value:
-            note = value.get("@language") or value.get("@type", "")
-            return _text(str(value["@value"]), str(note))
-        iri = page.compactor.expand(value.get("@id", ""))
-        if "#" in iri and iri.startswith(page.base) and len(value) > 1:
-            return _table(value, page)  # a node the resource owns: shown in place
-        name = value.get("name")
-        return _link(iri, name if isinstance(name, str) else None, page)
-    text = str(value)
-    expanded = page.compactor.expand(text)
-    if expanded != text or text.startswith(("http://", "https://")):
-        return _link(expanded, None, page)
-    return _text(text, "")
+def _row(predicate: str, cells: list[str], page: Page) -> str:
+    label = escape(page.compactor.iri(predicate))
+    return f'<tr><th title="{escape(predicate)}">{label}</th><td>{"<br>".join(cells)}</td></tr>'
 
 
 def _text(text: str, note: str) -> str:

@@ -26,8 +26,8 @@ from pyoxigraph import DefaultGraph, Quad, Store
 from tqdm import tqdm
 
 from lod.config import Config
-from lod.errors import LodError, PublishError, SourceError
-from lod.formats import BY_NAME, FORMATS
+from lod.errors import PublishError, SourceError
+from lod.formats import BY_NAME
 from lod.mapping import Entity
 from lod.model import Record
 from lod.namespaces import PREFIXES, prefixes_for
@@ -450,4 +450,4 @@ def _swap(tmp: Path, out: Path) -> None:
         raise PublishError(f"cannot move the new build into {out}: {exc.strerror}") from exc
 
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REJECTED", "FORMATS", "BuildReport", "LodError", "build"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REJECTED", "BuildReport", "build"]

@@ -69,7 +69,7 @@ class SiteWriter:
             out[fmt.name] = data
             _write(stem + fmt.suffix, data)
         page = Page(self.minter.base, self.compactor, path, backlinks or [], self._links)
-        html = render(document, page, title or thing_uri, thing_uri, line)
+        html = render(triples, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
         return Written(
             without_subjects(out["ntriples"], (shared or set()) - {thing_uri}),
