@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from lod.authorities import Entity, Resolver
 from lod.citations import Citation, parse_citation
 from lod.dates import XSD, DateValue, parse_date
 from lod.errors import LodError, MappingError
@@ -89,35 +90,6 @@ RECORD_CLASSES = {
     "collection": ("schema:Collection", "rico:RecordSet"),
     "transcript": ("schema:DigitalDocument",),
 }
-ORG_WORDS = re.compile(
-    r"\b(ministry|association|committee|bureau|department|office|party|organization|organisation|"
-    r"foundation|council|church|government|agency|administration|army|embassy|commission|"
-    r"institute|university|union|league|congress|assembly|corporation|company|bank|staff|program)\b",
-    re.I,
-)
-
-
-@dataclass(slots=True)
-class Entity:
-    """A shared resource referenced by records; merged across records before publishing."""
-
-    uri: str
-    kind: str
-    types: tuple[str, ...]
-    label: str
-    variants: set[str] = field(default_factory=set)
-    same_as: tuple[str, ...] = ()
-    links: list[tuple[str, str]] = field(default_factory=list)
-    literals: list[tuple[str, str]] = field(default_factory=list)
-
-    def merge(self, other: Entity) -> None:
-        self.variants |= other.variants
-        for link in other.links:
-            if link not in self.links:
-                self.links.append(link)
-        for literal in other.literals:
-            if literal not in self.literals:
-                self.literals.append(literal)
 
 
 @dataclass(slots=True)
@@ -139,6 +111,7 @@ class Mapper:
         self.vocab = vocab
         self.minter = minter
         self.lod = minter.vocab
+        self.resolve = Resolver(vocab, minter)
         self._nodes: dict[str, NamedNode] = {}
 
     def p(self, curie: str) -> NamedNode:
@@ -177,6 +150,7 @@ class _RecordMapping:
         self.m = mapper
         self.r = record
         self.vocab = mapper.vocab
+        self.resolve = mapper.resolve
         if record.kind == "collection":
             # Documents name their collections, not their IDs: mint from the slug so both meet.
             key = slugify(record.extra.get("slug") or record.title or record.id)
@@ -384,23 +358,10 @@ class _RecordMapping:
         return head if self.vocab.archive(head) else ""
 
     def _archive(self, name: str) -> Entity:
-        known = self.vocab.archive(name)
-        label = known.label if known else name
-        slug = known.slug if known else slugify(name)
-        entity = Entity(
-            self.m.minter.thing("archive", slug),
-            "archive",
-            ("schema:ArchiveOrganization", "rico:CorporateBody"),
-            label,
-            {name},
-        )
-        if known:
-            entity.literals.append(("schema:alternateName", known.abbreviation))
-            if known.country:
-                country = self._place(known.country)
-                entity.links.append(("schema:location", country.uri))
-                self.entity(country)
-        return entity
+        archive = self.resolve.archive(name)
+        for country in self.resolve.archive_places(archive):
+            self.entity(country)
+        return archive
 
     def _citation(self, c: Citation) -> None:
         node = self.node("citation")
@@ -442,49 +403,12 @@ class _RecordMapping:
             self.add("rico:isOrWasIncludedIn", NamedNode(parent))
             self.add("schema:isPartOf", NamedNode(parent))
 
-    def _agent(self, name: str) -> Entity:
-        authority = self.vocab.authority(name)
-        if authority and authority.kind in ("person", "organization"):
-            types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
-            return Entity(
-                self.m.minter.thing("agent", authority.slug),
-                "agent",
-                types,
-                authority.label,
-                {name},
-                authority.same_as,
-            )
-        label = display_name(name)
-        is_org = (
-            bool(ORG_WORDS.search(name))
-            or re.search(r"\w\.\s+[A-Z]", name) is not None
-            and "," not in name
-        )
-        types = ("schema:Organization",) if is_org else ("schema:Person",)
-        return Entity(self.m.minter.thing("agent", slugify(label)), "agent", types, label, {name})
-
-    def _place(self, name: str) -> Entity:
-        authority = self.vocab.authority(name)
-        if authority and authority.kind == "place":
-            return Entity(
-                self.m.minter.thing("place", authority.slug),
-                "place",
-                ("schema:Place",),
-                authority.label,
-                {name},
-                authority.same_as,
-            )
-        label = name.strip()
-        return Entity(
-            self.m.minter.thing("place", slugify(label)), "place", ("schema:Place",), label, {name}
-        )
-
     def _agents(self) -> None:
         r = self.r
         message = self._is_message()
         for attr in ("authors", "recipients", "cc", "contributors", "people", "donors"):
             for name in getattr(r, attr):
-                node = self.entity(self._agent(name))
+                node = self.entity(self.resolve.agent(name))
                 curies = ATTRIBUTE_PREDICATES[attr]
                 if attr == "authors" and message:
                     curies = (*curies, "schema:sender")
@@ -494,30 +418,22 @@ class _RecordMapping:
     def _places_subjects_collections(self) -> None:
         r = self.r
         for name in r.places:
-            place = self._place(name)
+            place = self.resolve.place(name)
             parent_name = r.place_parents.get(name)
             if parent_name:
-                parent = self._place(parent_name)
+                parent = self.resolve.place(parent_name)
                 place.links.append(("schema:containedInPlace", parent.uri))
                 self.entity(parent)
             node = self.entity(place)
             for curie in ATTRIBUTE_PREDICATES["places"]:
                 self.add(curie, node)
         for name in r.subjects:
-            entity = Entity(
-                self.m.minter.thing("subject", slugify(name)), "subject", ("skos:Concept",), name
-            )
+            entity = self.resolve.subject(name)
             node = self.entity(entity)
             for curie in ATTRIBUTE_PREDICATES["subjects"]:
                 self.add(curie, node)
         for name in r.collections:
-            entity = Entity(
-                self.m.minter.thing("collection", slugify(name)),
-                "collection",
-                ("schema:Collection", "rico:RecordSet"),
-                name,
-            )
-            node = self.entity(entity)
+            node = self.entity(self.resolve.collection(name))
             for curie in ATTRIBUTE_PREDICATES["collections"]:
                 self.add(curie, node)
 
@@ -533,7 +449,8 @@ class _RecordMapping:
             )
         if header.get("sent_from"):
             self.add(
-                "schema:locationCreated", self.entity(self._place(header["sent_from"].title()))
+                "schema:locationCreated",
+                self.entity(self.resolve.place(header["sent_from"].title())),
             )
 
     def _misc(self) -> None:
@@ -563,16 +480,6 @@ class _RecordMapping:
             self.add("rdf:type", self.m.p("schema:PropertyValue"), node)
             self.add("schema:name", Literal(name), node)
             self.add("schema:value", Literal(value), node)
-
-
-def display_name(heading: str) -> str:
-    """'Nehru, Jawaharlal' -> 'Jawaharlal Nehru'; 'Bush, George, 1924-' -> 'George Bush'."""
-    text = re.sub(r"\s*\([^)]*\)", "", heading).strip()
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    parts = [part for part in parts if not re.fullmatch(r"[\d\s\-–?.]+", part)]
-    if len(parts) == 2 and not ORG_WORDS.search(text) and "." not in parts[0]:
-        return f"{parts[1]} {parts[0]}"
-    return ", ".join(parts) if parts else heading.strip()
 
 
 def _is_iri(value: str) -> bool:
@@ -608,4 +515,4 @@ def _located(exc: LodError, record: Record, attr: str) -> MappingError:
     )
 
 
-__all__ = ["ATTRIBUTE_PREDICATES", "Entity", "Mapped", "Mapper", "display_name"]
+__all__ = ["ATTRIBUTE_PREDICATES", "Mapped", "Mapper"]

@@ -11,6 +11,7 @@ FLOORS = [
     {"model", "config", "namespaces"},
     {"vocab", "dates", "citations", "uris"},
     {"sources"},
+    {"authorities"},
     {"mapping"},
     {"jsonld", "formats", "store"},
     {"publish"},

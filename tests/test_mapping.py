@@ -8,8 +8,9 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
+from lod.authorities import display_name
 from lod.errors import MappingError
-from lod.mapping import ATTRIBUTE_PREDICATES, Mapper, display_name
+from lod.mapping import ATTRIBUTE_PREDICATES, Mapper
 from lod.model import Origin, Record
 from lod.namespaces import expand
 from lod.sources import read_file, read_sources

@@ -25,10 +25,10 @@ from typing import IO, Any
 from pyoxigraph import DefaultGraph, Quad, Store
 from tqdm import tqdm
 
+from lod.authorities import Entity
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.formats import BY_NAME
-from lod.mapping import Entity
 from lod.model import Record
 from lod.namespaces import PREFIXES, prefixes_for
 from lod.publish.dataset import Dump, dataset_triples

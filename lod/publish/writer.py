@@ -13,10 +13,11 @@ from typing import Any
 
 from pyoxigraph import Triple
 
+from lod.authorities import Entity
 from lod.errors import SourceError
 from lod.formats import RDF_FORMATS, Writer, order
 from lod.jsonld import Compactor, dumps
-from lod.mapping import Entity, Mapper
+from lod.mapping import Mapper
 from lod.model import Record
 from lod.namespaces import prefixes_for
 from lod.publish.html import Page, render

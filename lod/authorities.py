@@ -1,0 +1,114 @@
+"""Names -> shared entities: one URI per person, organization, place, subject, archive and
+collection, whatever spelling a record uses.
+
+Names are matched through vocab/authorities.csv (variants, inverted headings, code names such as
+"FILIPPOV" for Stalin), whose verified links become `owl:sameAs`; unknown names get a slug of
+their display form, so "Nehru, Jawaharlal" and "Jawaharlal Nehru" still meet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lod.uris import Minter, slugify
+from lod.vocab import Vocab
+
+ORG_WORDS = re.compile(
+    r"\b(ministry|association|committee|bureau|department|office|party|organization|organisation|"
+    r"foundation|council|church|government|agency|administration|army|embassy|commission|"
+    r"institute|university|union|league|congress|assembly|corporation|company|bank|staff|program)\b",
+    re.I,
+)
+"""Words that make an unlisted name an organization ("Japan. Foreign Ministry")."""
+
+
+@dataclass(slots=True)
+class Entity:
+    """A shared resource referenced by records; merged across records before publishing."""
+
+    uri: str
+    kind: str
+    types: tuple[str, ...]
+    label: str
+    variants: set[str] = field(default_factory=set)
+    same_as: tuple[str, ...] = ()
+    links: list[tuple[str, str]] = field(default_factory=list)
+    literals: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: Entity) -> None:
+        self.variants |= other.variants
+        for link in other.links:
+            if link not in self.links:
+                self.links.append(link)
+        for literal in other.literals:
+            if literal not in self.literals:
+                self.literals.append(literal)
+
+
+def display_name(heading: str) -> str:
+    """'Nehru, Jawaharlal' -> 'Jawaharlal Nehru'; 'Bush, George, 1924-' -> 'George Bush'."""
+    text = re.sub(r"\s*\([^)]*\)", "", heading).strip()
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    parts = [part for part in parts if not re.fullmatch(r"[\d\s\-–?.]+", part)]
+    if len(parts) == 2 and not ORG_WORDS.search(text) and "." not in parts[0]:
+        return f"{parts[1]} {parts[0]}"
+    return ", ".join(parts) if parts else heading.strip()
+
+
+class Resolver:
+    """Mints the entity for a name as a record writes it."""
+
+    def __init__(self, vocab: Vocab, minter: Minter) -> None:
+        self.vocab = vocab
+        self.minter = minter
+
+    def agent(self, name: str) -> Entity:
+        authority = self.vocab.authority(name)
+        if authority and authority.kind in ("person", "organization"):
+            types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
+            uri = self.minter.thing("agent", authority.slug)
+            return Entity(uri, "agent", types, authority.label, {name}, authority.same_as)
+        label = display_name(name)
+        dotted = re.search(r"\w\.\s+[A-Z]", name) is not None and "," not in name
+        is_org = bool(ORG_WORDS.search(name)) or dotted
+        types = ("schema:Organization",) if is_org else ("schema:Person",)
+        return Entity(self.minter.thing("agent", slugify(label)), "agent", types, label, {name})
+
+    def place(self, name: str) -> Entity:
+        authority = self.vocab.authority(name)
+        if authority and authority.kind == "place":
+            uri = self.minter.thing("place", authority.slug)
+            return Entity(
+                uri, "place", ("schema:Place",), authority.label, {name}, authority.same_as
+            )
+        label = name.strip()
+        return Entity(
+            self.minter.thing("place", slugify(label)), "place", ("schema:Place",), label, {name}
+        )
+
+    def subject(self, name: str) -> Entity:
+        return Entity(
+            self.minter.thing("subject", slugify(name)), "subject", ("skos:Concept",), name
+        )
+
+    def collection(self, name: str) -> Entity:
+        uri = self.minter.thing("collection", slugify(name))
+        return Entity(uri, "collection", ("schema:Collection", "rico:RecordSet"), name)
+
+    def archive(self, name: str) -> Entity:
+        known = self.vocab.archive(name)
+        label = known.label if known else name
+        slug = known.slug if known else slugify(name)
+        types = ("schema:ArchiveOrganization", "rico:CorporateBody")
+        entity = Entity(self.minter.thing("archive", slug), "archive", types, label, {name})
+        if known:
+            entity.literals.append(("schema:alternateName", known.abbreviation))
+            if known.country:
+                entity.links.append(("schema:location", self.place(known.country).uri))
+        return entity
+
+    def archive_places(self, archive: Entity) -> list[Entity]:
+        """The places an archive entity links to, so a record can describe them too."""
+        known = self.vocab.archive(next(iter(archive.variants), archive.label))
+        return [self.place(known.country)] if known and known.country else []
