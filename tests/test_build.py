@@ -19,6 +19,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from lod.cli import main
+from lod.config import SETTINGS
 from tests.conftest import BASE, RECORDS, ROOT
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -45,6 +46,7 @@ def test_build_default_records_and_report(tmp_path: Path) -> None:
     assert code == 0, output
     assert "Attempted 4, published 4, rejected 0, duplicates 0" in output
     assert "README.md: skipped" in output
+    assert "lod build:" not in output  # no progress bar when stderr is not a terminal
     report = json.loads((out / "report.json").read_text())
     assert (report["attempted"], report["published"], report["rejected"]) == (4, 4, 0)
     assert [s["file"] for s in report["skipped"]] == [str(RECORDS / "README.md")]
@@ -215,7 +217,7 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
     assert not any(p.name.startswith(".site.") for p in tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("setting", ["base_uri", "title", "license", "strict", "progress"])
+@pytest.mark.parametrize("setting", [s.name for s in SETTINGS])
 def test_settings_are_documented(setting: str) -> None:
     assert f"`{setting}`" in (ROOT / "README.md").read_text()
 
