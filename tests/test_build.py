@@ -99,7 +99,7 @@ def test_strict_writes_nothing_and_keeps_previous(tmp_path: Path) -> None:
     code, output = run("build", str(src), "--out", str(out), "--strict", "--base-uri", BASE)
     assert code == 1 and "nothing was written" in output
     assert tree(out) == before
-    assert not list(tmp_path.glob(".site.*"))
+    assert not list(tmp_path.glob(".site.building-*")) and not list(tmp_path.glob(".site.old-*"))
 
 
 def test_refuses_to_replace_a_foreign_folder(tmp_path: Path) -> None:
@@ -214,7 +214,7 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
     proc.wait()
     assert tree(out) == before
     assert run("build", str(RECORDS), "--out", str(out))[0] == 0
-    assert not any(p.name.startswith(".site.") for p in tmp_path.iterdir())
+    assert not any(p.name.startswith((".site.building", ".site.old")) for p in tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("setting", [s.name for s in SETTINGS])
@@ -241,3 +241,14 @@ def test_same_bytes_whatever_the_worker_count(tmp_path: Path, corpus: Path) -> N
     for workers in (1, 2):
         build([corpus, RECORDS], tmp_path / f"w{workers}", Config(progress=False, workers=workers))
     assert tree(tmp_path / "w1") == tree(tmp_path / "w2")
+
+
+def test_one_build_per_output_at_a_time(tmp_path: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "site"
+    with (tmp_path / ".site.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, output = run("build", str(RECORDS), "--out", str(out))
+    assert code == 1 and "another lod build is writing" in output and not out.exists()
+    assert run("build", str(RECORDS), "--out", str(out))[0] == 0

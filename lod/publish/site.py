@@ -7,6 +7,7 @@ depend only on the input (and SOURCE_DATE_EPOCH), never on the clock or the file
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import itertools
@@ -102,19 +103,37 @@ def build(
     """Build the site for `sources` into `out`; see the module docstring for the guarantees."""
     out = out.resolve()
     _check_output(out)
-    tmp = out.parent / f".{out.name}.building-{os.getpid()}"
-    _clean_stale(out)
-    tmp.mkdir(parents=True)
-    try:
-        report = _build_into(list(sources), tmp, config, base_dir, on_problem or (lambda _m: None))
-        if config.strict and report.exit_code != EXIT_OK:
-            shutil.rmtree(tmp, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+        _clean_stale(out)
+        tmp.mkdir()
+        try:
+            report = _build_into(
+                list(sources), tmp, config, base_dir, on_problem or (lambda _m: None)
+            )
+            if config.strict and report.exit_code != EXIT_OK:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return report
+            _swap(tmp, out)
             return report
-        _swap(tmp, out)
-        return report
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One build per output folder at a time: a second one fails at once instead of deleting
+    the first one's work in progress. The lock dies with its process, even under kill -9."""
+    with (out.parent / f".{out.name}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise PublishError(
+                f"another lod build is writing {out}; wait for it to finish"
+            ) from exc
+        yield
 
 
 def _build_into(
