@@ -9,6 +9,7 @@ their display form, so "Nehru, Jawaharlal" and "Jawaharlal Nehru" still meet.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lod.uris import Minter, slugify
@@ -62,8 +63,34 @@ class Resolver:
     def __init__(self, vocab: Vocab, minter: Minter) -> None:
         self.vocab = vocab
         self.minter = minter
+        self._seen: dict[tuple[str, str], Entity] = {}
 
     def agent(self, name: str) -> Entity:
+        return self._memo("agent", name, self._agent)
+
+    def place(self, name: str) -> Entity:
+        return self._memo("place", name, self._place)
+
+    def _memo(self, kind: str, name: str, make: Callable[[str], Entity]) -> Entity:
+        """Names repeat across records; matching them is the costly part, so it is done once.
+        Each caller still gets its own Entity, as mappings add links to it."""
+        known = self._seen.get((kind, name))
+        if known is None:
+            known = make(name)
+            if len(self._seen) < 500_000:
+                self._seen[(kind, name)] = known
+        return Entity(
+            known.uri,
+            known.kind,
+            known.types,
+            known.label,
+            set(known.variants),
+            known.same_as,
+            list(known.links),
+            list(known.literals),
+        )
+
+    def _agent(self, name: str) -> Entity:
         authority = self.vocab.authority(name)
         if authority and authority.kind in ("person", "organization"):
             types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
@@ -75,7 +102,7 @@ class Resolver:
         types = ("schema:Organization",) if is_org else ("schema:Person",)
         return Entity(self.minter.thing("agent", slugify(label)), "agent", types, label, {name})
 
-    def place(self, name: str) -> Entity:
+    def _place(self, name: str) -> Entity:
         authority = self.vocab.authority(name)
         if authority and authority.kind == "place":
             uri = self.minter.thing("place", authority.slug)

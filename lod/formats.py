@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
 
 from lod.jsonld import Compactor, dumps, frame
 
@@ -70,27 +70,29 @@ class Writer:
         assert fmt.rdf_format is not None
         if not ordered:
             triples = order(triples, root)
-        prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         if fmt.rdf_format is RdfFormat.TURTLE:
-            prefixes = self.used_prefixes(triples)
+            return self.turtle(triples)
+        prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         data = serialize(triples, format=fmt.rdf_format, prefixes=prefixes)
         assert data is not None  # serialize returns bytes when given no output
         return data
 
-    def used_prefixes(self, triples: list[Triple]) -> dict[str, str]:
-        """Only the prefixes these triples use, so each Turtle file stays short."""
-        iris: set[str] = set()
-        for t in triples:
-            iris.add(t.predicate.value)
-            obj = t.object
-            iris.add(obj.datatype.value if isinstance(obj, Literal) else str(obj.value))  # type: ignore[union-attr]
-        prefix_of = self._prefix_of
-        names = {prefix_of(iri) for iri in iris}
-        return {p: ns for p, ns in self.prefixes.items() if p in names}
-
-    def _prefix_of(self, iri: str) -> str:
-        curie = self.compactor.iri(iri)
-        return "" if curie is iri or "://" in curie else curie.split(":", 1)[0]
+    def turtle(self, triples: list[Triple]) -> bytes:
+        """Turtle declaring only the prefixes its body uses, so each file stays short.
+        Serializing with all prefixes and dropping unused declarations is cheaper than finding
+        the namespaces of every term in Python."""
+        data = serialize(triples, format=RdfFormat.TURTLE, prefixes=self.prefixes)
+        assert data is not None
+        head_end = 0
+        while data.startswith(b"@prefix ", head_end):
+            head_end = data.index(b"\n", head_end) + 1
+        body = data[head_end:]
+        lines = [
+            line
+            for line in data[:head_end].splitlines(keepends=True)
+            if line[8 : line.index(b":")] + b":" in body
+        ]
+        return b"".join(lines) + body
 
     def jsonld(self, triples: list[Triple], root: str) -> dict[str, Any]:
         return frame(triples, root, self.compactor, self.context_url)

@@ -10,9 +10,11 @@ import csv
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lod.errors import ConfigError
 
@@ -111,12 +113,24 @@ class Vocab:
     authorities: dict[str, Authority]
     context: dict[str, object]
     lod_ttl: str
+    _memo: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
+
+    def _cached(self, kind: str, key: str, find: Callable[[str], Any]) -> Any:
+        """Lookups by name repeat across records and normalizing a name is the costly part."""
+        memo = self._memo
+        try:
+            return memo[(kind, key)]
+        except KeyError:
+            value = find(key)
+            if len(memo) < 500_000:
+                memo[(kind, key)] = value
+            return value
 
     def doc_type(self, label: str) -> DocType | None:
-        return self.types.get(name_key(label))
+        return self._cached("type", label, lambda v: self.types.get(name_key(v)))  # type: ignore[no-any-return]
 
     def language(self, label: str) -> Language | None:
-        return self.languages.get(name_key(label))
+        return self._cached("language", label, lambda v: self.languages.get(name_key(v)))  # type: ignore[no-any-return]
 
     def rights_for(self, text: str) -> Rights | None:
         folded = text.lower()
@@ -126,6 +140,9 @@ class Vocab:
         return None
 
     def archive(self, name: str) -> Archive | None:
+        return self._cached("archive", name, self._archive)  # type: ignore[no-any-return]
+
+    def _archive(self, name: str) -> Archive | None:
         for key in name_keys(name):
             if key in self.archives:
                 return self.archives[key]
@@ -135,6 +152,9 @@ class Vocab:
         return None
 
     def authority(self, name: str) -> Authority | None:
+        return self._cached("authority", name, self._authority)  # type: ignore[no-any-return]
+
+    def _authority(self, name: str) -> Authority | None:
         for key in name_keys(name):
             if key in self.authorities:
                 return self.authorities[key]

@@ -44,7 +44,8 @@ class Page:
     path: str
     backlinks: list[dict[str, str]] = field(default_factory=list)
     links: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
-    """Link HTML by (IRI, name, depth), shared across pages: records link the same entities."""
+    """HTML fragments shared across pages: links by (IRI, name, depth), since records link the
+    same entities, and row headings by (predicate, "<th>", "")."""
 
     @property
     def root(self) -> str:
@@ -150,8 +151,13 @@ def _table(
 
 
 def _row(predicate: str, cells: list[str], page: Page) -> str:
-    label = escape(page.compactor.iri(predicate))
-    return f'<tr><th title="{escape(predicate)}">{label}</th><td>{"<br>".join(cells)}</td></tr>'
+    head = page.links.get((predicate, "<th>", ""))
+    if head is None:
+        label = escape(page.compactor.iri(predicate))
+        head = page.links[(predicate, "<th>", "")] = (
+            f'<tr><th title="{escape(predicate)}">{label}</th><td>'
+        )
+    return head + "<br>".join(cells) + "</td></tr>"
 
 
 def _text(text: str, note: str) -> str:
