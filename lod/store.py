@@ -10,6 +10,7 @@ whose pool threads may hold locks can deadlock the child.
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -23,12 +24,15 @@ from lod.errors import PublishError
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """A build killed with -9 must not leave helper processes behind (Linux prctl)."""
+def die_with_parent(parent: int) -> None:
+    """A build killed with -9 must not leave helper processes behind (Linux prctl). If the
+    parent died before the signal was armed, exit now rather than write into its folder."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class StreamLoader:
@@ -37,7 +41,7 @@ class StreamLoader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lod.store", str(path)],
+            [sys.executable, "-m", "lod.store", str(path), str(os.getpid())],
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -73,8 +77,8 @@ class StreamLoader:
                     pass
 
 
-def main(path: str) -> None:
-    die_with_parent()
+def main(path: str, parent: str) -> None:
+    die_with_parent(int(parent))
     store = Store(path)
     # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.
     store.bulk_load(sys.stdin.buffer, RdfFormat.N_TRIPLES, lenient=True)
@@ -82,4 +86,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

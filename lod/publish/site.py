@@ -296,7 +296,7 @@ def _pool(workers: int, root: Path, base_uri: str) -> Iterator[Runner]:
         yield lambda fn, items: map(fn, items)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(count, init_worker, (root, base_uri, True)) as pool:
+    with context.Pool(count, init_worker, (root, base_uri, os.getpid())) as pool:
 
         def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
             # Two windows in flight at most: imap alone would read all sources into memory.

@@ -169,10 +169,10 @@ def lastmod(record: Record) -> str:
 _WORKER: Worker | None = None
 
 
-def init_worker(root: Path, base_uri: str, child: bool = False) -> None:
+def init_worker(root: Path, base_uri: str, parent: int = 0) -> None:
     global _WORKER
-    if child:
-        die_with_parent()
+    if parent:
+        die_with_parent(parent)
     _WORKER = Worker(root, base_uri)
 
 
