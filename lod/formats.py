@@ -6,7 +6,6 @@ JSON-LD comes from lod.jsonld against the local context; HTML from a jinja2 temp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,6 @@ FORMATS: tuple[Format, ...] = (
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_SUFFIX = {f.suffix: f for f in FORMATS}
-BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
 RDF_FORMATS = tuple(f for f in FORMATS if f.name != "html")
 
 
@@ -135,6 +133,3 @@ def negotiate(accept: str, offers: tuple[Format, ...] = FORMATS) -> Format | Non
         if best is None or candidate[:3] > best[:3]:
             best = candidate
     return best[3] if best else None
-
-
-WriterFn = Callable[[list[Triple], str], bytes]

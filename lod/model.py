@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-KINDS = ("document", "collection", "transcript")
-
 
 @dataclass(frozen=True, slots=True)
 class Origin:
