@@ -1,7 +1,7 @@
 """Plain records as the readers produce them: strings and lists, no RDF.
 
-Every value keeps where it came from (an `Origin`), so the build report, the field audit and the
-provenance in the graph can name the file, line or row and the source field.
+Every value keeps where it came from (an `Origin`), so the build report and the field audit can
+name the file, line or row and the source field.
 """
 
 from __future__ import annotations
