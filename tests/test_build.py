@@ -243,9 +243,12 @@ def test_same_bytes_whatever_the_worker_count(tmp_path: Path, corpus: Path) -> N
     assert tree(tmp_path / "w1") == tree(tmp_path / "w2")
 
 
-def test_one_build_per_output_at_a_time(tmp_path: Path) -> None:
+def test_one_build_per_output_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import fcntl
 
+    import lod.publish.site
+
+    monkeypatch.setattr(lod.publish.site, "LOCK_WAIT", 0.2)
     out = tmp_path / "site"
     with (tmp_path / ".site.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

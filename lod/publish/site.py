@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 MAX_BACKLINKS = 500
 EXAMPLES = 5
 WINDOW = 1024
+LOCK_WAIT = 5.0
+"""Seconds a build waits for the output's lock before giving up."""
 
 
 @dataclass
@@ -124,15 +127,21 @@ def build(
 
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
-    """One build per output folder at a time: a second one fails at once instead of deleting
-    the first one's work in progress. The lock dies with its process, even under kill -9."""
+    """One build per output folder at a time: a second one fails instead of deleting the first
+    one's work in progress. The lock dies with its holders, even under kill -9; forked workers
+    hold it too and die a moment after a killed build, hence the short wait."""
     with (out.parent / f".{out.name}.lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise PublishError(
-                f"another lod build is writing {out}; wait for it to finish"
-            ) from exc
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() > deadline:
+                    raise PublishError(
+                        f"another lod build is writing {out}; wait for it to finish"
+                    ) from exc
+                time.sleep(0.05)
         yield
 
 
