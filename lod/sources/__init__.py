@@ -93,6 +93,9 @@ def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) 
             item = next(items)
         except StopIteration:
             return
+        except SourceError as exc:
+            yield exc  # a reader that stops at a file-level problem (one-record formats)
+            return
         except READER_FAILURES as exc:
             # A reader bug on odd input must cost this file, not the build or its neighbours.
             yield SourceError(

@@ -36,10 +36,8 @@ def sniff(text: str) -> bool:
 
 
 def read(path: str, text: str) -> Iterator[Record | SourceError]:
-    try:
-        yield _read(path, text)
-    except SourceError as exc:
-        yield exc
+    """One record per file; a SourceError raised here is reported by lod.sources.read_file."""
+    yield _read(path, text)
 
 
 def _parse(path: str, text: str) -> Element:
