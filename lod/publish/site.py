@@ -30,7 +30,6 @@ from tqdm import tqdm
 from lod.authorities import Entity
 from lod.config import Config
 from lod.errors import PublishError, SourceError
-from lod.formats import BY_NAME
 from lod.model import Record
 from lod.namespaces import PREFIXES, prefixes_for
 from lod.publish.dataset import Dump, dataset_triples
@@ -218,9 +217,8 @@ def _build_into(
     store.bulk_extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
     store.flush()
     site.write(minter.dataset, description, config.title)
-    void = site.writer.rdf(BY_NAME["turtle"], description, minter.dataset)
     (root / ".well-known").mkdir()
-    (root / ".well-known" / "void").write_bytes(void)
+    shutil.copyfile(root / "doc" / "dataset.ttl", root / ".well-known" / "void")
     _write_index(root, config, published, report, dumps_list)
     _write_sitemap(root, minter, published, entities)
     (root / "robots.txt").write_text(
