@@ -71,8 +71,8 @@ class Compactor:
 
     def key_and_value(
         self, predicate: str, obj: NamedNode | BlankNode | Literal
-    ) -> tuple[str, Any, bool]:
-        """(key, value, embeddable): the term whose coercion fits the object, else a compact IRI.
+    ) -> tuple[str, Any]:
+        """(key, value): the term whose coercion fits the object, else a compact IRI.
 
         The choice depends only on the predicate and the object's kind, datatype and language,
         so it is memoized on those; records repeat the same few dozen combinations."""
@@ -82,27 +82,26 @@ class Compactor:
             if term is None:
                 term = self._literal_terms[shape] = self._select(predicate, obj)[0]
             if term:
-                return term, obj.value, False
-            return self.iri(predicate), self.value_object(obj), True
-        key, value, embeddable = self._select(predicate, obj)
-        return key or self.iri(predicate), value, embeddable
+                return term, obj.value
+            return self.iri(predicate), self.value_object(obj)
+        key, value = self._select(predicate, obj)
+        return key or self.iri(predicate), value
 
-    def _select(
-        self, predicate: str, obj: NamedNode | BlankNode | Literal
-    ) -> tuple[str, Any, bool]:
+    def _select(self, predicate: str, obj: NamedNode | BlankNode | Literal) -> tuple[str, Any]:
+        """The matching term and value, or ("", a value object) when no term fits."""
         for term, coercion, language in self.terms.get(predicate, ()):
             if isinstance(obj, NamedNode) and coercion == "@id":
-                return term, self.iri(obj.value), True
+                return term, self.iri(obj.value)
             if isinstance(obj, Literal) and not coercion:
                 datatype = obj.datatype.value
                 if language and obj.language == language:
-                    return term, obj.value, False
+                    return term, obj.value
                 if not language and not obj.language and datatype == XSD_STRING:
-                    return term, obj.value, False
+                    return term, obj.value
             if isinstance(obj, Literal) and coercion and coercion != "@id" and not obj.language:
                 if obj.datatype.value == coercion:
-                    return term, obj.value, False
-        return "", self.value_object(obj), True
+                    return term, obj.value
+        return "", self.value_object(obj)
 
     def value_object(self, obj: NamedNode | BlankNode | Literal) -> Any:
         if isinstance(obj, NamedNode):
@@ -138,7 +137,7 @@ def frame(
             if predicate == RDF_TYPE and isinstance(obj, NamedNode):
                 types.append(compactor.iri(obj.value))
                 continue
-            term, value, _ = compactor.key_and_value(predicate, obj)  # type: ignore[arg-type]
+            term, value = compactor.key_and_value(predicate, obj)  # type: ignore[arg-type]
             if isinstance(obj, NamedNode | BlankNode):
                 target = obj.value if isinstance(obj, NamedNode) else f"_:{obj.value}"
                 if target in by_subject and target not in done and target != root:
