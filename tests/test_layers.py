@@ -9,11 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent / "lod"
 FLOORS = [
     {"errors"},
     {"model", "config", "namespaces"},
-    {"vocab", "dates", "citations", "uris"},
+    {"vocab", "dates", "citations", "uris", "curated"},
     {"sources"},
     {"authorities"},
     {"mapping"},
-    {"jsonld", "formats", "store"},
+    {"jsonld", "formats", "store", "textindex", "sparql"},
     {"publish"},
     {"serve"},
     {"cli"},

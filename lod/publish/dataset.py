@@ -56,6 +56,7 @@ def dataset_triples(
         ),
         Triple(s, p("void:documents"), Literal(str(records), datatype=NamedNode(XSD + "integer"))),
         Triple(s, p("void:rootResource"), NamedNode(base + "index.html")),
+        Triple(s, p("void:sparqlEndpoint"), NamedNode(base + "sparql")),
         Triple(s, p("foaf:homepage"), NamedNode(base + "index.html")),
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/Turtle")),
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/N-Triples")),

@@ -47,6 +47,8 @@ from lod.uris import Minter
 from lod.vocab import Vocab, load_vocab
 
 MARKER = ".lod-output"
+BUILD_INFO = "build.json"
+"""What `lod serve` and `lod query` need to know of a build (its base URI, title)."""
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 MAX_BACKLINKS = 500
 EXAMPLES = 5
@@ -226,6 +228,15 @@ def _build_into(
     )
     (root / "report.json").write_text(
         json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (root / BUILD_INFO).write_text(
+        json.dumps(
+            {"base_uri": config.base_uri, "title": config.title, "records": len(published)},
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
     )
     (root / MARKER).write_text("lod build output\n", encoding="utf-8")
     return report
