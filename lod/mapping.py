@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -102,6 +102,9 @@ class Mapped:
     triples: list[Triple]
     entities: list[Entity]
     date: DateValue | None
+    linked: set[str] = field(default_factory=set)
+    """URIs of the entities the record itself points to; the others in `entities` are
+    described for its sake (the country of its archive, a place's parent, record sets)."""
 
 
 class Mapper:
@@ -160,6 +163,7 @@ class _RecordMapping:
         self.s = NamedNode(self.uri)
         self.triples: list[Triple] = []
         self.entities: dict[str, Entity] = {}
+        self.linked: set[str] = set()
         self.date: DateValue | None = None
 
     # --- helpers -----------------------------------------------------------------------------
@@ -174,7 +178,10 @@ class _RecordMapping:
     def node(self, fragment: str) -> NamedNode:
         return NamedNode(f"{self.uri}#{fragment}")
 
-    def entity(self, entity: Entity) -> NamedNode:
+    def entity(self, entity: Entity, linked: bool = True) -> NamedNode:
+        """Describe an entity in this record's graph; `linked`: the record points to it."""
+        if linked:
+            self.linked.add(entity.uri)
         known = self.entities.get(entity.uri)
         if known:
             known.merge(entity)
@@ -223,6 +230,7 @@ class _RecordMapping:
             list(dict.fromkeys(self.triples)),
             list(self.entities.values()),
             self.date,
+            self.linked,
         )
 
     def _dates(self) -> None:
@@ -360,7 +368,7 @@ class _RecordMapping:
     def _archive(self, name: str) -> Entity:
         archive = self.resolve.archive(name)
         for country in self.resolve.archive_places(archive):
-            self.entity(country)
+            self.entity(country, linked=False)
         return archive
 
     def _citation(self, c: Citation) -> None:
@@ -397,7 +405,7 @@ class _RecordMapping:
             entity.links.append(("rico:isOrWasIncludedIn", parent))
             if level == "fonds":
                 entity.links.append(("rico:hasOrHadHolder", archive.uri))
-            self.entity(entity)
+            self.entity(entity, linked=False)
             parent = path
         if parent != archive.uri:
             self.add("rico:isOrWasIncludedIn", NamedNode(parent))
@@ -423,7 +431,7 @@ class _RecordMapping:
             if parent_name:
                 parent = self.resolve.place(parent_name)
                 place.links.append(("schema:containedInPlace", parent.uri))
-                self.entity(parent)
+                self.entity(parent, linked=False)
             node = self.entity(place)
             for curie in ATTRIBUTE_PREDICATES["places"]:
                 self.add(curie, node)

@@ -22,6 +22,9 @@ from pyoxigraph import RdfFormat, Store
 from lod.errors import PublishError
 
 PR_SET_PDEATHSIG = 1
+STORE_DIR = "store"
+BUILD_INFO = "build.json"
+"""What the server and `lod query` need to know of a build (base URI, title, size)."""
 
 
 def die_with_parent(parent: int) -> None:

@@ -1,4 +1,5 @@
-"""`lod build`: read -> map -> write every format per record and entity, dumps, store, VoID.
+"""`lod build`: read -> map -> write every format per record and entity, dumps, store, keyword
+index, VoID.
 
 The build writes into a fresh folder beside the output and swaps it in only when everything
 succeeded, so a failed or killed build leaves the last good publication as it was. Output bytes
@@ -42,13 +43,12 @@ from lod.publish.writer import (
     init_worker,
 )
 from lod.sources import Skipped, read_sources
-from lod.store import StreamLoader
+from lod.store import BUILD_INFO, StreamLoader
+from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
 from lod.vocab import Vocab, load_vocab
 
 MARKER = ".lod-output"
-BUILD_INFO = "build.json"
-"""What `lod serve` and `lod query` need to know of a build (its base URI, title)."""
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 MAX_BACKLINKS = 500
 EXAMPLES = 5
@@ -165,6 +165,7 @@ def _build_into(
     with (
         _pool(config.workers, root, config.base_uri) as run,
         _Dumps(root / "dumps", prefixes_for(minter.vocab), root / "store") as dumps,
+        TextIndexWriter(root / INDEX_FILE) as index,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
     ):
         for result in run(do_record, _deduplicated(read_sources(sources, base_dir))):
@@ -184,6 +185,14 @@ def _build_into(
                 on_problem(f"error: {result}")
             elif isinstance(result, RecordDone):
                 dumps.add(result.written)
+                index.add(
+                    result.uri,
+                    _kind(minter, result.uri),
+                    result.title,
+                    summary=result.summary,
+                    text=result.text,
+                    labels=result.labels,
+                )
                 _collect(result, entities, backlinks, minter)
                 published.append(
                     _Published(result.id, result.uri, result.title, result.date, result.lastmod)
@@ -194,6 +203,13 @@ def _build_into(
         jobs = [
             (entities[u], backlinks.get(u, [])) for u in sorted(entities) if u not in record_uris
         ]
+        for entity, _links in jobs:
+            index.add(
+                entity.uri,
+                _kind(minter, entity.uri),
+                entity.label,
+                labels=sorted(entity.variants - {entity.label}),
+            )
         for written in run(do_entity, jobs):
             dumps.add(written)
         report.entities = len(entities)
@@ -231,7 +247,12 @@ def _build_into(
     )
     (root / BUILD_INFO).write_text(
         json.dumps(
-            {"base_uri": config.base_uri, "title": config.title, "records": len(published)},
+            {
+                "base_uri": config.base_uri,
+                "title": config.title,
+                "records": len(published),
+                "triples": report.triples,
+            },
             indent=2,
             ensure_ascii=False,
         )
@@ -272,6 +293,12 @@ def _collect(
                     "text": mapped.title or mapped.id,
                 }
             )
+
+
+def _kind(minter: Minter, uri: str) -> str:
+    """'record', 'agent', ... : the first segment of the URI path (record sets live under
+    their archive, so they are found as 'archive')."""
+    return minter.path(uri).split("/", 1)[0]
 
 
 class DuplicateError(SourceError):

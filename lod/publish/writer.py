@@ -7,7 +7,7 @@ core) and returns to the parent only what the parent merges or streams into the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from lod.authorities import Entity
 from lod.errors import SourceError
 from lod.formats import RDF_FORMATS, Writer, order
 from lod.jsonld import Compactor, dumps
-from lod.mapping import Mapper
+from lod.mapping import Mapped, Mapper
 from lod.model import Record
 from lod.namespaces import prefixes_for
 from lod.publish.html import Page, render
@@ -115,7 +115,8 @@ def _write(path: str, data: bytes) -> None:
 
 @dataclass(slots=True)
 class RecordDone:
-    """What the parent needs of a published record: dump bytes, entities, index and sitemap data."""
+    """What the parent needs of a published record: dump bytes, entities, index and sitemap
+    data, and the words the keyword index holds beyond the title and entity labels."""
 
     id: str
     uri: str
@@ -124,6 +125,9 @@ class RecordDone:
     lastmod: str
     written: Written
     entities: list[Entity]
+    summary: str = ""
+    text: str = ""
+    labels: list[str] = field(default_factory=list)
 
 
 class Worker:
@@ -149,7 +153,16 @@ class Worker:
         written = self.site.write(mapped.uri, mapped.triples, mapped.title, shared=shared)
         date = mapped.date.verbatim if mapped.date else ""
         return RecordDone(
-            item.id, mapped.uri, mapped.title, date, lastmod(item), written, mapped.entities
+            item.id,
+            mapped.uri,
+            mapped.title,
+            date,
+            lastmod(item),
+            written,
+            mapped.entities,
+            item.summary,
+            "\n".join(text for text in (item.text, item.transcript) if text),
+            index_labels(mapped, item.alt_title),
         )
 
     def entity(self, job: tuple[Entity, list[dict[str, str]]]) -> Written:
@@ -157,6 +170,23 @@ class Worker:
         return self.site.write(
             entity.uri, self.mapper.entity_triples(entity), entity.label, backlinks
         )
+
+
+INDEXED_LINKS = ("agent", "place", "subject", "archive", "collection")
+"""Kinds of linked entity whose names find a record in the keyword index (not record sets:
+their labels only repeat the citation)."""
+
+
+def index_labels(mapped: Mapped, alt_title: str) -> list[str]:
+    """The names a record is found by besides its title: its alternative title, then the
+    labels and variants (a code name such as "FILIPPOV", an inverted heading) of the entities
+    it links to itself; not those described for their sake, like the country of its archive."""
+    labels = [alt_title] if alt_title else []
+    for entity in mapped.entities:
+        if entity.kind in INDEXED_LINKS and entity.uri in mapped.linked:
+            labels.append(entity.label)
+            labels.extend(sorted(entity.variants - {entity.label}))
+    return list(dict.fromkeys(labels))
 
 
 def lastmod(record: Record) -> str:
