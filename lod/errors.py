@@ -5,7 +5,11 @@ LodError
 ├── SourceError          a record cannot be read (file, line, field, value, hint)
 │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
 │   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
-└── PublishError         the output cannot be written
+├── PublishError         the output cannot be written
+└── QueryError           a SPARQL query is refused or fails (the server maps each to a status)
+    ├── QuerySyntaxError     the query does not parse
+    ├── QueryRefused         an update, a federated SERVICE call, or a graph outside the dataset
+    └── QueryTimeout         the query ran past the time limit and was stopped
 """
 
 from __future__ import annotations
@@ -21,6 +25,22 @@ class ConfigError(LodError):
 
 class PublishError(LodError):
     """The output folder cannot be written or swapped in."""
+
+
+class QueryError(LodError):
+    """A SPARQL query cannot be answered; the message is safe to show to the client."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query text does not parse; the message carries the parser's position."""
+
+
+class QueryRefused(QueryError):
+    """The query is valid but not allowed on a public, read-only endpoint."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran past the time limit and its process was stopped."""
 
 
 class SourceError(LodError):

@@ -6,15 +6,17 @@ JSON-LD comes from lod.jsonld against the local context; HTML from a jinja2 temp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
 
 from lod.jsonld import Compactor, dumps, frame
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Format:
     name: str
     media_type: str
@@ -81,16 +83,7 @@ class Writer:
         the namespaces of every term in Python."""
         data = serialize(triples, format=RdfFormat.TURTLE, prefixes=self.prefixes)
         assert data is not None
-        head_end = 0
-        while data.startswith(b"@prefix ", head_end):
-            head_end = data.index(b"\n", head_end) + 1
-        body = data[head_end:]
-        lines = [
-            line
-            for line in data[:head_end].splitlines(keepends=True)
-            if line[8 : line.index(b":")] + b":" in body
-        ]
-        return b"".join(lines) + body
+        return trim_prefixes(data)
 
     def jsonld(self, triples: list[Triple], root: str) -> dict[str, Any]:
         return frame(triples, root, self.compactor, self.context_url)
@@ -99,8 +92,46 @@ class Writer:
         return dumps(self.jsonld(triples, root), indent)
 
 
-def negotiate(accept: str, offers: tuple[Format, ...] = FORMATS) -> Format | None:
-    """Pick a format for an Accept header (q-values and wildcards); None means 406."""
+class Offer(Protocol):
+    @property
+    def media_type(self) -> str: ...
+
+
+OfferT = TypeVar("OfferT", bound=Offer)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MediaType:
+    """Any representation a view offers (SPARQL results, JSON, HTML), for `negotiate`.
+    Offers compare by identity (eq=False): each is a constant, and hashing stays cheap for
+    the negotiation cache."""
+
+    name: str
+    media_type: str
+
+
+def trim_prefixes(turtle: bytes) -> bytes:
+    """Turtle without the @prefix declarations its body does not use."""
+    head_end = 0
+    while turtle.startswith(b"@prefix ", head_end):
+        head_end = turtle.index(b"\n", head_end) + 1
+    body = turtle[head_end:]
+    lines = [
+        line
+        for line in turtle[:head_end].splitlines(keepends=True)
+        if line[8 : line.index(b":")] + b":" in body
+    ]
+    return b"".join(lines) + body
+
+
+def negotiate(accept: str, offers: Sequence[OfferT] = FORMATS) -> OfferT | None:  # type: ignore[assignment]
+    """Pick an offer for an Accept header (q-values and wildcards); None means 406.
+    An empty header takes the first offer. Remembered per header: clients repeat theirs."""
+    return _negotiate(accept, tuple(offers))
+
+
+@lru_cache(maxsize=2048)
+def _negotiate(accept: str, offers: tuple[OfferT, ...]) -> OfferT | None:
     if not accept.strip():
         return offers[0]
     ranges: list[tuple[float, int, str]] = []
@@ -116,7 +147,7 @@ def negotiate(accept: str, offers: tuple[Format, ...] = FORMATS) -> Format | Non
                     q = 0.0
         if media:
             ranges.append((q, index, media.lower()))
-    best: tuple[float, int, int, Format] | None = None
+    best: tuple[float, int, int, OfferT] | None = None
     for position, fmt in enumerate(offers):
         major = fmt.media_type.split("/")[0] + "/*"
         matches = [

@@ -1,0 +1,167 @@
+"""SPARQL queries in worker processes, so a runaway query can be stopped.
+
+pyoxigraph has no time limit of its own and a query cannot be interrupted from another thread,
+so each query runs in a long-lived worker process holding the store open read-only; when the
+time limit passes, the worker is killed and a fresh one takes its place, and the server stays
+responsive meanwhile. A pool serves one build: when a rebuild swaps a new output in, the server
+starts a new pool and the old one retires as its running queries finish, so every answer comes
+from one build, never from a mix.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from lod.errors import LodError, QueryError, QueryTimeout
+from lod.sparql import Answer, analyse, expand_search, run_query
+
+SEARCH_HITS = 10_000
+"""Most keyword hits a `SERVICE lod:search` block injects into a query."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    text: str
+    fmt: str
+    row_limit: int
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a worker needs to open a build: its store, its search index, its prefixes."""
+
+    store: str
+    index: str
+    prefixes: dict[str, str]
+    vocab_ns: str
+    base_iri: str
+
+
+def _serve(setup: Setup, conn: Connection) -> None:
+    """Worker main loop: answer jobs until the pipe closes."""
+    from pyoxigraph import Store
+
+    store = Store.read_only(setup.store)
+    search = _open_search(setup.index)
+    search_iri = setup.vocab_ns + "search"
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            analysis = analyse(job.text, search_iri, setup.prefixes)
+            text = expand_search(job.text, analysis, setup.vocab_ns, search, SEARCH_HITS)
+            answer: Answer | QueryError = run_query(
+                store,
+                text,
+                job.fmt,
+                prefixes=setup.prefixes,
+                row_limit=job.row_limit,
+                base_iri=setup.base_iri,
+                default_graphs=job.default_graphs,
+                named_graphs=job.named_graphs,
+            )
+        except QueryError as exc:
+            answer = exc
+        except (LodError, OSError) as exc:
+            answer = QueryError(f"the store could not answer: {type(exc).__name__}")
+        conn.send(answer)
+
+
+def _open_search(path: str) -> Any:
+    if not Path(path).exists():
+        return None
+    from lod.textindex import TextIndex
+
+    return TextIndex(Path(path)).uris
+
+
+class _Worker:
+    def __init__(self, setup: Setup) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(setup, child), daemon=True)
+        self.process.start()
+        child.close()
+
+    def call(self, job: Job, timeout: float) -> Answer:
+        self.conn.send(job)
+        if not self.conn.poll(timeout):
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {timeout:g} s and was stopped; "
+                "narrow it (LIMIT, more specific patterns) and try again"
+            )
+        answer = self.conn.recv()
+        if isinstance(answer, QueryError):
+            raise answer
+        assert isinstance(answer, Answer)
+        return answer
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """`size` workers for one build; `run` blocks, so call it from a thread, not the event loop."""
+
+    def __init__(self, setup: Setup, size: int, timeout: float) -> None:
+        self.setup = setup
+        self.timeout = timeout
+        self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.retired = False
+        self._lock = threading.Lock()
+        for _ in range(size):
+            self.idle.put(_Worker(setup))
+
+    def run(self, job: Job) -> Answer:
+        deadline = time.monotonic() + self.timeout
+        try:
+            worker = self.idle.get(timeout=self.timeout)
+        except queue.Empty as exc:
+            raise QueryTimeout(
+                "every query worker stayed busy for the whole time limit; try again shortly"
+            ) from exc
+        try:
+            answer = worker.call(job, max(0.0, deadline - time.monotonic()))
+        except QueryTimeout:
+            worker.stop()
+            worker = _Worker(self.setup)
+            raise
+        except (EOFError, OSError) as exc:
+            worker.stop()
+            worker = _Worker(self.setup)
+            raise QueryError(
+                "the query stopped the worker that ran it; try a smaller query"
+            ) from exc
+        finally:
+            self._give_back(worker)
+        return answer
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if self.retired:
+                worker.stop()
+            else:
+                self.idle.put(worker)
+
+    def close(self) -> None:
+        """Stop idle workers now and busy ones as they finish."""
+        with self._lock:
+            self.retired = True
+            while True:
+                try:
+                    self.idle.get_nowait().stop()
+                except queue.Empty:
+                    break
