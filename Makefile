@@ -18,11 +18,15 @@ serve: $(BIN)/.installed
 	$(BIN)/lod build records --out site --base-uri http://$(HOST):$(PORT)/ || [ $$? -eq 3 ]
 	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
 
-# nginx lets tests/test_nginx.py check deploy/nginx.conf; installed only where we may (root).
+# nginx lets tests/test_nginx.py check deploy/nginx.conf and Chromium lets tests/test_browser.py
+# run the query page; installed from Debian's packages only where we may (root), else they skip.
 test: $(BIN)/.installed
-	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
-		echo "note: could not install nginx; tests/test_nginx.py will skip"
+	@missing=""; \
+	{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing="$$missing nginx-light"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
+		echo "note: could not install$$missing; the tests that need them will skip"
 	$(BIN)/ruff check lod tests bench
 	$(BIN)/ruff format --check lod tests bench
 	$(BIN)/mypy lod

@@ -17,6 +17,8 @@ from lod.errors import LodError
 from lod.publish.site import EXIT_FAILED, EXIT_OK, build
 
 DEFAULT_SOURCES = (Path("records"),)
+EXIT_USAGE = 2
+QUERY_FORMATS = ("json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "rdfxml")
 
 
 @click.group()
@@ -91,9 +93,27 @@ def build_command(
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(directory: Path, host: str, port: int) -> None:
-    """Serve a built DIRECTORY over HTTP with content negotiation."""
-    from lod.serve.app import make_server
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A lod.toml file.")
+@click.option(
+    "--query-timeout",
+    type=float,
+    help=next(s.help for s in SETTINGS if s.name == "query_timeout"),
+)
+@click.option(
+    "--workers",
+    type=int,
+    help=next(s.help for s in SETTINGS if s.name == "serve_workers"),
+)
+def serve_command(
+    directory: Path,
+    host: str,
+    port: int,
+    config_file: Path | None,
+    query_timeout: float | None,
+    workers: int | None,
+) -> None:
+    """Serve a built DIRECTORY: linked data, SPARQL at /sparql, query page, search."""
+    from lod.serve.app import run
 
     if not (directory / "index.html").exists():
         click.echo(
@@ -101,17 +121,60 @@ def serve_command(directory: Path, host: str, port: int) -> None:
             err=True,
         )
         sys.exit(EXIT_FAILED)
-    server = make_server(directory, host, port)
-    click.echo(
-        f"Serving {directory} at http://{host}:{server.server_address[1]}/  (Ctrl-C to stop)",
-        err=True,
-    )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        config = load_config(
+            config_file, overrides={"query_timeout": query_timeout, "serve_workers": workers}
+        )
+        run(
+            directory,
+            config,
+            host,
+            port,
+            lambda url: click.echo(
+                f"Serving {directory} at {url}  (query page: {url}query, SPARQL endpoint: "
+                f"{url}sparql, search: {url}search; Ctrl-C to stop)",
+                err=True,
+            ),
+        )
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command("query")
+@click.argument("query")
+@click.option(
+    "--site",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+    show_default=True,
+    help="A folder written by `lod build`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    help="Result format; default tsv for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE.",
+)
+@click.option("--limit", type=int, default=None, help="Most rows or triples to print.")
+def query_command(query: str, directory: Path, fmt: str | None, limit: int | None) -> None:
+    """Run a SPARQL QUERY (text, or @file.rq) on a built output and print the results."""
+    from lod.sparql import run_local
+
+    text = query
+    if query.startswith("@"):
+        try:
+            text = Path(query[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"error: cannot read {query[1:]}: {exc.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+    try:
+        body = run_local(directory, text, fmt, limit)
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.stdout.buffer.write(body)
 
 
 if __name__ == "__main__":

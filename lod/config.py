@@ -42,6 +42,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("strict", False, "Fail the whole build, writing nothing, if any record is rejected."),
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
     Setting("workers", 0, "Build worker processes; 0 means one per core, 1 builds in-process."),
+    Setting(
+        "thing_redirect",
+        True,
+        "`lod serve`: thing URIs answer 303 to their document; false answers 200 with "
+        "Content-Location.",
+    ),
+    Setting("query_timeout", 30.0, "`lod serve`: seconds a SPARQL query may run before 503."),
+    Setting("query_row_limit", 100_000, "`lod serve`: most solutions or triples in one answer."),
+    Setting("query_workers", 0, "`lod serve`: query processes; 0 means one per core."),
+    Setting(
+        "serve_workers",
+        1,
+        "`lod serve`: HTTP server processes sharing the port (each with its own query processes).",
+    ),
 )
 
 
@@ -55,6 +69,11 @@ class Config:
     strict: bool = False
     progress: bool = True
     workers: int = 0
+    thing_redirect: bool = True
+    query_timeout: float = 30.0
+    query_row_limit: int = 100_000
+    query_workers: int = 0
+    serve_workers: int = 1
     source_date_epoch: int | None = None
 
 
@@ -107,6 +126,11 @@ def _coerce(setting: Setting, raw: str) -> Any:
         if raw.lower() in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"LOD_{setting.name.upper()} must be true or false, not {raw!r}")
+    if isinstance(setting.default, float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"LOD_{setting.name.upper()} must be a number, not {raw!r}") from exc
     if isinstance(setting.default, int):
         try:
             return int(raw)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from lod.config import Config
 from lod.publish.site import build
@@ -39,3 +47,57 @@ def records_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("records") / "site"
     build([RECORDS], out, Config(base_uri=BASE, progress=False), base_dir=ROOT)
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(site: Path, **settings: str) -> Iterator[str]:
+    """`lod serve SITE` in its own process on 127.0.0.1; yields its base URL. Settings are
+    passed the way users pass them, as LOD_* environment variables."""
+    port = free_port()
+    env = {**os.environ, **{f"LOD_{k.upper()}": v for k, v in settings.items()}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lod.cli", "serve", str(site), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=site.parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url + "/robots.txt", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None:
+                    assert process.stderr is not None
+                    raise AssertionError(process.stderr.read().decode()) from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def records_server(records_site: Path) -> Iterator[str]:
+    with running_server(records_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def corpus_server(corpus_site: Path) -> Iterator[str]:
+    with running_server(corpus_site) as url:
+        yield url

@@ -6,7 +6,6 @@ Skipped where no nginx binary is installed (`make test` installs it when run as 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,16 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -79,4 +72,5 @@ def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
 def test_nginx_void_and_store(nginx: str) -> None:
     void = requests.get(nginx + "/.well-known/void", timeout=5)
     assert void.status_code == 200 and void.headers["Content-Type"].startswith("text/turtle")
-    assert requests.get(nginx + "/store/CURRENT", timeout=5).status_code == 404
+    for hidden in ("/store/CURRENT", "/search.sqlite", "/build.json"):
+        assert requests.get(nginx + hidden, timeout=5).status_code == 404, hidden

@@ -1,30 +1,32 @@
-"""`lod serve`: a real HTTP server on 127.0.0.1, fetched with real clients (requests, rdflib)."""
+"""`lod serve`, linked data over HTTP: a real server process on 127.0.0.1, fetched with real
+clients (requests, rdflib, pyld), checked against the dumps."""
 
 from __future__ import annotations
 
+import gzip
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from pyld import jsonld
 from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 
-from tests.conftest import BASE
+from lod.config import Config
+from lod.publish.site import build
+from tests.conftest import BASE, RECORDS, ROOT, running_server
+from tests.test_formats import local_loader
+
+SEED = "/record/112095"
+DOC = "/doc/record/112095"
 
 
-@pytest.fixture(scope="module")
-def server(records_site: Path) -> Iterator[str]:
-    from lod.serve.app import make_server
-
-    httpd = make_server(records_site, "127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def get(url: str, accept: str = "", **headers: str) -> requests.Response:
+    if accept:
+        headers["Accept"] = accept
+    return requests.get(url, headers=headers, allow_redirects=False, timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -35,61 +37,267 @@ def server(records_site: Path) -> Iterator[str]:
         ("application/n-triples", ".nt", "application/n-triples"),
         ("application/rdf+xml", ".rdf", "application/rdf+xml; charset=utf-8"),
         ("text/html", ".html", "text/html; charset=utf-8"),
+        ("text/turtle;q=0.5, application/ld+json", ".jsonld", "application/ld+json; charset=utf-8"),
+        ("application/*", ".jsonld", "application/ld+json; charset=utf-8"),
+        ("text/*;q=0.9, application/rdf+xml", ".rdf", "application/rdf+xml; charset=utf-8"),
+        ("*/*", ".html", "text/html; charset=utf-8"),
+        ("", ".html", "text/html; charset=utf-8"),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ".html",
+            "text/html; charset=utf-8",
+        ),
+        ("text/turtle;q=0, */*;q=0.1", ".html", "text/html; charset=utf-8"),
+        ("application/rdf+xml;q=0.8, text/turtle", ".ttl", "text/turtle; charset=utf-8"),
     ],
 )
 def test_thing_uri_303_then_negotiated_document(
-    server: str, accept: str, suffix: str, media: str
+    records_server: str, records_site: Path, accept: str, suffix: str, media: str
 ) -> None:
-    r = requests.get(
-        server + "/record/112095", headers={"Accept": accept}, allow_redirects=False, timeout=5
-    )
-    assert r.status_code == 303 and r.headers["Location"] == "/doc/record/112095"
+    r = get(records_server + SEED, accept)
+    assert r.status_code == 303 and r.headers["Location"] == DOC
     assert r.headers["Access-Control-Allow-Origin"] == "*"
-    doc = requests.get(server + "/doc/record/112095", headers={"Accept": accept}, timeout=5)
+    assert r.headers["Link"] == f'<{DOC}>; rel="describedby"'
+    assert "Accept" in r.headers["Vary"]
+    doc = get(records_server + DOC, accept)
     assert doc.status_code == 200 and doc.headers["Content-Type"] == media
-    assert (
-        doc.headers["Vary"] == "Accept"
-        and doc.headers["Content-Location"] == "/doc/record/112095" + suffix
+    assert "Accept" in doc.headers["Vary"] and doc.headers["Content-Location"] == DOC + suffix
+    links = doc.headers["Link"]
+    assert links.count('rel="alternate"') == 4 and f"<{DOC}{suffix}>" not in links
+    assert doc.content == (records_site / ("." + DOC + suffix)).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        (SEED + "?format=ttl", "text/turtle"),
+        (DOC + "?format=turtle", "text/turtle"),
+        (DOC + "?format=jsonld", "application/ld+json"),
+        (DOC + ".nt", "application/n-triples"),
+        (DOC + ".rdf", "application/rdf+xml"),
+    ],
+)
+def test_format_parameter_and_suffix_override_accept(
+    records_server: str, path: str, media: str
+) -> None:
+    r = requests.get(records_server + path, headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == media
+
+
+def test_406_lists_offers_and_404_is_negotiated(records_server: str) -> None:
+    r = get(records_server + DOC, "application/pdf")
+    assert r.status_code == 406 and r.headers["Access-Control-Allow-Origin"] == "*"
+    for media in ("text/turtle", "application/ld+json", "application/rdf+xml", "text/html"):
+        assert media in r.text
+    ttl = get(records_server + "/record/nope", "text/turtle")
+    assert ttl.status_code == 404 and ttl.headers["Content-Type"].startswith("text/turtle")
+    assert len(Graph().parse(data=ttl.text, format="turtle")) == 0
+    ld = get(records_server + "/doc/record/nope", "application/ld+json")
+    assert ld.status_code == 404 and ld.json()["error"]["status"] == 404
+    xml = get(records_server + "/doc/record/nope", "application/rdf+xml")
+    assert xml.status_code == 404 and len(Graph().parse(data=xml.text, format="xml")) == 0
+    html = get(records_server + "/agent/nobody", "text/html")
+    assert html.status_code == 404 and "<h1>404 Not Found</h1>" in html.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/record/nope",
+        "/doc/record/nope.ttl",
+        "/agent/../../etc/passwd",
+        "/doc/%2e%2e/%2e%2e/etc/passwd",
+        "/record/%00",
+        "/record/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/store/CURRENT",
+        "/search.sqlite",
+        "/build.json",
+        "/.lod-output",
+        "/" + "x" * 4000,
+        "/doc/record/112095.exe",
+    ],
+)
+def test_unknown_paths_are_404_never_500(records_server: str, path: str) -> None:
+    r = get(records_server + path, "text/html")
+    assert r.status_code == 404, path
+    assert "<script>" not in r.text and "Traceback" not in r.text
+
+
+def test_cors_everywhere(records_server: str) -> None:
+    for response in (
+        get(records_server + SEED),
+        get(records_server + "/nope"),
+        requests.options(records_server + DOC, timeout=10),
+        requests.options(records_server + "/sparql", timeout=10),
+    ):
+        assert response.headers["Access-Control-Allow-Origin"] == "*", response.url
+    preflight = requests.options(
+        records_server + "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=10,
     )
-    assert 'rel="alternate"' in doc.headers["Link"]
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
 
 
-def test_rdflib_reads_what_is_served(server: str) -> None:
-    g = Graph().parse(server + "/doc/record/112095.ttl", format="turtle")
-    assert (URIRef(BASE + "record/112095"), DCTERMS.identifier, None) in g
-    data = requests.get(
-        server + "/doc/record/112095", headers={"Accept": "application/ld+json"}, timeout=5
-    ).json()
-    assert data["@id"] == BASE + "record/112095"
-
-
-def test_406_lists_offers(server: str) -> None:
-    r = requests.get(
-        server + "/doc/record/112095", headers={"Accept": "application/pdf"}, timeout=5
+def test_validators_and_304_after_negotiation(records_server: str) -> None:
+    ttl = get(records_server + DOC, "text/turtle")
+    html = get(records_server + DOC, "text/html")
+    etag = ttl.headers["ETag"]
+    assert etag.startswith('"') and etag != html.headers["ETag"]
+    again = get(records_server + DOC, "text/turtle", **{"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+    other = get(records_server + DOC, "text/html", **{"If-None-Match": etag})
+    assert other.status_code == 200
+    since = get(
+        records_server + DOC, "text/turtle", **{"If-Modified-Since": ttl.headers["Last-Modified"]}
     )
-    assert r.status_code == 406 and "text/turtle" in r.text
+    assert since.status_code == 304
+    old = get(
+        records_server + DOC,
+        "text/turtle",
+        **{"If-Modified-Since": "Mon, 01 Jan 1990 00:00:00 GMT"},
+    )
+    assert old.status_code == 200
 
 
-def test_404_for_unknown_ids(server: str) -> None:
-    for path in ("/record/nope", "/doc/record/nope", "/agent/../../etc/passwd", "/store/CURRENT"):
-        assert requests.get(server + path, timeout=5, allow_redirects=False).status_code == 404, (
-            path
+def test_gzip_when_asked(records_server: str) -> None:
+    plain = get(records_server + DOC, "text/turtle", **{"Accept-Encoding": "identity"})
+    zipped = requests.get(
+        records_server + DOC,
+        headers={"Accept": "text/turtle", "Accept-Encoding": "gzip"},
+        timeout=10,
+        stream=True,
+    )
+    raw = zipped.raw.read(decode_content=False)
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert gzip.decompress(raw) == plain.content
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+
+
+def test_head_matches_get(records_server: str) -> None:
+    got = get(records_server + DOC, "text/turtle", **{"Accept-Encoding": "identity"})
+    head = requests.head(
+        records_server + DOC,
+        headers={"Accept": "text/turtle", "Accept-Encoding": "identity"},
+        timeout=10,
+    )
+    assert head.status_code == 200 and head.content == b""
+    for name in ("Content-Type", "Content-Length", "ETag", "Content-Location"):
+        assert head.headers[name] == got.headers[name]
+
+
+def test_range_on_dumps(records_server: str, records_site: Path) -> None:
+    whole = (records_site / "dumps/dataset.nt.gz").read_bytes()
+    url = records_server + "/dumps/dataset.nt.gz"
+    part = get(url, Range="bytes=0-9")
+    assert part.status_code == 206 and part.content == whole[:10]
+    assert part.headers["Content-Range"] == f"bytes 0-9/{len(whole)}"
+    tail = get(url, Range="bytes=-5")
+    assert tail.status_code == 206 and tail.content == whole[-5:]
+    rest = get(url, Range=f"bytes={len(whole) - 3}-")
+    assert rest.content == whole[-3:]
+    bad = get(url, Range=f"bytes={len(whole) + 10}-")
+    assert bad.status_code == 416 and bad.headers["Content-Range"] == f"bytes */{len(whole)}"
+    full = get(url)
+    assert full.status_code == 200 and full.content == whole
+    assert full.headers["Accept-Ranges"] == "bytes"
+
+
+def test_served_graphs_are_the_dump(records_server: str, records_site: Path) -> None:
+    """Every resource, fetched as Turtle (rdflib) and as JSON-LD (pyld), is the dump's graph
+    (the dataset description is not in the dump: it describes the dump)."""
+    dump = Graph().parse(
+        data=gzip.decompress((records_site / "dumps/dataset.nt.gz").read_bytes()), format="nt"
+    )
+    served_ttl, served_ld = Graph(), Graph()
+    paths = sorted(
+        "/" + str(p.relative_to(records_site).with_suffix(""))
+        for p in (records_site / "doc").rglob("*.ttl")
+        if p.name != "dataset.ttl"
+    )
+    assert len(paths) > 20
+    for path in paths:
+        thing = path.removeprefix("/doc")
+        served_ttl.parse(
+            data=requests.get(
+                records_server + thing, headers={"Accept": "text/turtle"}, timeout=10
+            ).text,
+            format="turtle",
         )
+        document = requests.get(
+            records_server + thing, headers={"Accept": "application/ld+json"}, timeout=10
+        ).json()
+        nquads = jsonld.to_rdf(
+            document,
+            {"format": "application/n-quads", "documentLoader": local_loader(records_site)},
+        )
+        served_ld.parse(data=nquads, format="nt")
+    assert isomorphic(served_ttl, served_ld)
+    assert isomorphic(served_ttl, dump)
 
 
-def test_void_and_dumps(server: str) -> None:
-    r = requests.get(server + "/.well-known/void", timeout=5)
+def test_rdflib_reads_what_is_served(records_server: str) -> None:
+    g = Graph().parse(records_server + DOC + ".ttl", format="turtle")
+    assert (URIRef(BASE + "record/112095"), DCTERMS.identifier, None) in g
+
+
+def test_void_names_endpoint_and_dumps(records_server: str) -> None:
+    r = get(records_server + "/.well-known/void")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
-    assert "void:dataDump" in r.text
-    gz = requests.get(
-        server + "/dumps/dataset.nt.gz", timeout=5, headers={"Accept-Encoding": "identity"}
-    )
-    assert gz.status_code == 200 and gz.content[:2] == b"\x1f\x8b"
-    assert json.loads(requests.get(server + "/context.jsonld", timeout=5).text)["@context"][
-        "schema"
-    ]
+    g = Graph().parse(data=r.text, format="turtle")
+    void = "http://rdfs.org/ns/void#"
+    assert (None, URIRef(void + "sparqlEndpoint"), URIRef(BASE + "sparql")) in g
+    dumps = {str(o) for o in g.objects(None, URIRef(void + "dataDump"))}
+    assert BASE + "dumps/dataset.nt.gz" in dumps
+    assert json.loads(get(records_server + "/context.jsonld").text)["@context"]["schema"]
 
 
-def test_index_page(server: str) -> None:
-    r = requests.get(server + "/", timeout=5)
+def test_index_page(records_server: str) -> None:
+    r = get(records_server + "/")
     assert r.status_code == 200 and "Telegram from Mao Zedong" in r.text
+
+
+def test_200_with_content_location_when_redirects_are_off(records_site: Path) -> None:
+    with running_server(records_site, thing_redirect="false") as url:
+        r = get(url + SEED, "text/turtle")
+    assert r.status_code == 200 and r.headers["Content-Location"] == DOC + ".ttl"
+    assert f'<{DOC}>; rel="describedby"' in r.headers["Link"]
+    assert (URIRef(BASE + "record/112095"), DCTERMS.identifier, None) in Graph().parse(
+        data=r.text, format="turtle"
+    )
+
+
+def test_any_base_uri_is_served_by_path(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(
+        [RECORDS],
+        out,
+        Config(base_uri="https://archive.example/lod/", progress=False),
+        base_dir=ROOT,
+    )
+    with running_server(out) as url:
+        r = get(url + SEED, "text/turtle")
+        assert r.status_code == 303 and r.headers["Location"] == DOC
+        doc = get(url + DOC, "text/turtle")
+    g = Graph().parse(data=doc.text, format="turtle")
+    assert (URIRef("https://archive.example/lod/record/112095"), DCTERMS.identifier, None) in g
+
+
+def test_several_server_processes_share_the_port(records_site: Path) -> None:
+    with running_server(records_site, serve_workers="2") as url:
+        answers = {get(url + DOC, "text/turtle").headers["ETag"] for _ in range(20)}
+        ask = requests.get(
+            url + "/sparql",
+            params={"query": 'ASK { ?r dcterms:identifier "112095" }'},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=30,
+        )
+    assert len(answers) == 1 and ask.json()["boolean"] is True

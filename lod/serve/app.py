@@ -1,140 +1,359 @@
-"""A small linked-data server for a built output: thing URIs answer 303 to their describing
-document, documents are content-negotiated (Accept, or a file suffix), files carry the right
-media types, and every response says `Vary: Accept`.
+"""`lod serve`: the ASGI app over a built output folder, and the uvicorn server that runs it.
 
-This is the static site's own server for `lod serve`; it works whatever base URI the build was
-made with, because it maps request paths, not hosts.
+A request walks: ASGI scope -> `Request` -> route table -> view -> `finish` (CORS, validators,
+gzip, ranges) -> ASGI messages. The app follows rebuilds: `lod build` swaps a new output folder
+in, the app notices (the folder's build.json is a new file) and answers from the new build,
+while queries already running finish on the old one.
 """
 
 from __future__ import annotations
 
-import mimetypes
-import posixpath
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
-from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, negotiate
-from lod.uris import ENTITY_KINDS
+from lod.config import Config
+from lod.errors import LodError
+from lod.formats import MediaType, negotiate
+from lod.namespaces import prefixes_for
+from lod.serve import endpoint, linked, pages
+from lod.serve.http import Request, Response, error, file_chunks, finish, preflight
+from lod.serve.pool import QueryPool, Setup
+from lod.store import BUILD_INFO, STORE_DIR
+from lod.textindex import INDEX_FILE, TextIndex
 
-STATIC_TYPES = {
-    ".jsonld": "application/ld+json; charset=utf-8",
-    ".ttl": "text/turtle; charset=utf-8",
-    ".nt": "application/n-triples",
-    ".rdf": "application/rdf+xml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".gz": "application/gzip",
-    ".jsonl": "application/ld+json; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-}
-WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
-THING_ROOTS = tuple(f"/{kind}/" for kind in ENTITY_KINDS) + ("/dataset",)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
+RECHECK = 1.0
+"""Seconds between checks for a rebuilt output folder."""
+MAX_BODY = endpoint.MAX_BODY
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def resolve(root: Path, method: str, target: str, accept: str) -> Answer:
-    """Route one request to an Answer (pure, so tests can call it without sockets)."""
-    path = unquote(urlsplit(target).path)
-    query = urlsplit(target).query
-    normal = posixpath.normpath(path) if path not in ("", "/") else "/"
-    if ".." in path.split("/"):
-        return _text(HTTPStatus.NOT_FOUND, "not found")
-    if normal == "/":
-        return _file(root / "index.html", "text/html; charset=utf-8")
-    if normal in WELL_KNOWN:
-        return _file(root / normal.lstrip("/"), WELL_KNOWN[normal])
-    if normal.startswith(THING_ROOTS) and "." not in normal.rsplit("/", 1)[-1]:
-        doc = "/doc" + normal
-        if (root / ("." + doc + ".html")).exists():
-            suffix = ""
-            if "format=" in query:
-                fmt = BY_NAME.get(query.split("format=", 1)[1].split("&")[0])
-                suffix = fmt.suffix if fmt else ""
-            return Answer(HTTPStatus.SEE_OTHER, {"Location": doc + suffix, "Vary": "Accept"})
-        return _text(HTTPStatus.NOT_FOUND, "no such resource")
-    if normal.startswith("/doc/") and "." not in normal.rsplit("/", 1)[-1]:
-        fmt = negotiate(accept)
-        if fmt is None:
-            offers = ", ".join(f.media_type for f in FORMATS)
-            return _text(HTTPStatus.NOT_ACCEPTABLE, f"not acceptable; available: {offers}")
-        file = root / (normal.lstrip("/") + fmt.suffix)
-        answer = _file(file, fmt.content_type)
-        if answer.status == HTTPStatus.OK:
-            links = [
-                f'<{normal}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS
-            ]
-            answer.headers.update(
-                {
-                    "Vary": "Accept",
-                    "Content-Location": normal + fmt.suffix,
-                    "Link": ", ".join(links),
-                }
+class Build:
+    """One published build: its base URI, prefixes, triple count, query pool, search index."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        info_path = root / BUILD_INFO
+        try:
+            stat = info_path.stat()
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LodError(
+                f"{root} is not a lod build (no readable {BUILD_INFO}); run `lod build --out {root}`"
+            ) from exc
+        self.identity = (stat.st_ino, stat.st_mtime_ns)
+        self.root = root
+        self.folder = str(root)
+        """The folder as a string: request paths are joined to it without pathlib's overhead."""
+        self.base: str = info["base_uri"]
+        self.title: str = info.get("title", "lod archive")
+        self.triples: int = int(info.get("triples", 0))
+        self.prefixes = prefixes_for(self.base + "vocab/lod#")
+        self.search_iri = self.base + "vocab/lod#search"
+        index = root / INDEX_FILE
+        self.index = TextIndex(index) if index.is_file() else None
+        self._config = config
+        self._pool: QueryPool | None = None
+
+    @property
+    def pool(self) -> QueryPool:
+        """Started on the first query: serving documents needs no query processes."""
+        if self._pool is None:
+            setup = Setup(
+                str(self.root / STORE_DIR),
+                str(self.root / INDEX_FILE),
+                self.prefixes,
+                self.base + "vocab/lod#",
+                self.base,
             )
-        return answer
-    file = root / normal.lstrip("/")
-    suffix = Path(normal).suffix
-    fmt = BY_SUFFIX.get(suffix)
-    media_type = (
-        fmt.content_type
-        if fmt
-        else STATIC_TYPES.get(suffix)
-        or (mimetypes.guess_type(normal)[0] or "application/octet-stream")
-    )
-    return _file(file, media_type)
+            size = self._config.query_workers or os.cpu_count() or 1
+            self._pool = QueryPool(setup, size, self._config.query_timeout)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self.index is not None:
+            self.index.close()
 
 
-def _file(path: Path, media_type: str) -> Answer:
-    try:
-        if path.is_file() and not path.name.startswith(".") and "store" not in path.parts[-2:-1]:
-            return Answer(HTTPStatus.OK, {"Content-Type": media_type}, path.read_bytes())
-    except OSError:
-        pass
-    return _text(HTTPStatus.NOT_FOUND, "not found")
+@dataclass
+class App:
+    """The ASGI application for one output folder."""
 
+    root: Path
+    config: Config
 
-def _text(status: int, message: str) -> Answer:
-    return Answer(
-        status, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode("utf-8")
-    )
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        self.build = Build(self.root, self.config)
+        self._checked = time.monotonic()
 
-
-def make_handler(root: Path) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "lod"
-
-        def do_GET(self) -> None:
-            self._answer(send_body=True)
-
-        def do_HEAD(self) -> None:
-            self._answer(send_body=False)
-
-        def _answer(self, send_body: bool) -> None:
-            answer = resolve(root, self.command, self.path, self.headers.get("Accept", ""))
-            self.send_response(answer.status)
-            headers = {"Access-Control-Allow-Origin": "*", **answer.headers}
-            headers["Content-Length"] = str(len(answer.body))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if send_body:
-                self.wfile.write(answer.body)
-
-        def log_message(self, format: str, *args: object) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
             return
+        if scope["type"] != "http":
+            return
+        request = _request(scope)
+        try:
+            response = await self._body(request, receive)
+            if response is None:
+                response = await self.route(request)
+        except Exception as exc:  # the one handler: logged here, never shown to the client
+            print(f"lod serve: {request.method} {request.path}: {exc!r}", file=sys.stderr)
+            response = error(HTTPStatus.INTERNAL_SERVER_ERROR, "the server could not answer")
+        await _send(finish(request, response), request.method, send)
 
-    return Handler
+    async def route(self, request: Request) -> Response:
+        build = self._current()
+        path = linked.clean_path(request.path)
+        if path is None:
+            return linked.not_found(request, "no such path")
+        if request.method == "OPTIONS":
+            return preflight()
+        view = ROUTES.get(path)
+        if view is not None:
+            return await view(self, build, request)
+        if request.method not in ("GET", "HEAD"):
+            return error(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"{request.method} is not allowed here; this site is read-only",
+                Allow="GET, HEAD, OPTIONS",
+            )
+        if path.startswith("/doc/"):
+            return linked.document(build.folder, request, path)
+        if linked.is_thing(path):
+            return linked.thing(build.folder, request, path, self.config.thing_redirect)
+        return linked.static(build.folder, request, path)
+
+    async def sparql(self, build: Build, request: Request) -> Response:
+        parsed = endpoint.parse(request)
+        if isinstance(parsed, Response):
+            return parsed
+        accept = request.header("accept")
+        if parsed is None:
+            wants_page = negotiate(accept, SPARQL_PAGE_OFFERS)
+            if wants_page is not None and wants_page.name == "html":
+                return await self.query(build, request)
+            endpoint_uri = f"{_origin(request)}/sparql"
+            return endpoint.service_description(endpoint_uri, build.triples, accept)
+        chosen = endpoint.choose(parsed, accept, build.search_iri, build.prefixes)
+        if isinstance(chosen, Response):
+            return chosen
+        if chosen.name == "html":
+            return await self.query(build, request)
+        return await asyncio.to_thread(
+            endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit
+        )
+
+    async def query(self, build: Build, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD", "POST"):
+            return error(HTTPStatus.METHOD_NOT_ALLOWED, "use GET", Allow="GET, HEAD, OPTIONS")
+        return pages.query_page(
+            request,
+            build.title,
+            build.base,
+            build.prefixes,
+            self.config.query_timeout,
+            self.config.query_row_limit,
+        )
+
+    async def search(self, build: Build, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return error(HTTPStatus.METHOD_NOT_ALLOWED, "use GET", Allow="GET, HEAD, OPTIONS")
+        return await asyncio.to_thread(
+            pages.search_view, request, build.index, build.title, build.base
+        )
+
+    def _current(self) -> Build:
+        """The build now in the folder; a rebuilt one replaces the old (checked once a second)."""
+        now = time.monotonic()
+        if now - self._checked < RECHECK:
+            return self.build
+        self._checked = now
+        try:
+            stat = (self.root / BUILD_INFO).stat()
+        except OSError:
+            return self.build
+        if (stat.st_ino, stat.st_mtime_ns) != self.build.identity:
+            old, self.build = self.build, Build(self.root, self.config)
+            old.close()
+        return self.build
+
+    async def _body(self, request: Request, receive: Receive) -> Response | None:
+        """Read the body, refusing one over MAX_BODY (by Content-Length or as it arrives)."""
+        declared = request.header("content-length")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return _too_large()
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        request.body = b"".join(chunks)
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.build.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
-def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(root))
-    server.daemon_threads = True
-    return server
+View = Callable[[App, Build, Request], Awaitable[Response]]
+ROUTES: dict[str, View] = {
+    "/sparql": App.sparql,
+    "/query": App.query,
+    "/search": App.search,
+}
+SPARQL_PAGE_OFFERS = (
+    MediaType("description", "text/turtle"),
+    MediaType("description", "application/ld+json"),
+    MediaType("description", "application/n-triples"),
+    MediaType("description", "application/rdf+xml"),
+    MediaType("html", "text/html"),
+)
+
+
+def _too_large() -> Response:
+    return error(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        f"the request body is over {MAX_BODY // (1 << 20)} MB",
+        Connection="close",
+    )
+
+
+def _request(scope: Scope) -> Request:
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    raw = scope.get("raw_path")
+    return Request(
+        scope["method"],
+        # raw_path is still percent-encoded, so the path is decoded exactly once (clean_path)
+        raw.decode("latin-1") if isinstance(raw, bytes) else quote(scope["path"]),
+        scope.get("query_string", b"").decode("latin-1"),
+        headers,
+    )
+
+
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def _origin(request: Request) -> str:
+    """This server's origin as the client named it (a malformed Host falls back to loopback)."""
+    host = request.header("host")
+    return f"http://{host if _HOST.fullmatch(host) else '127.0.0.1'}"
+
+
+async def _send(response: Response, method: str, send: Send) -> None:
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
+    ]
+    if response.file is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        body = response.body if method != "HEAD" else b""
+        await send({"type": "http.response.body", "body": body})
+        return
+    offset, length = file_chunks(response)
+    headers.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if method == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+        return
+    with response.file.open("rb") as handle:
+        handle.seek(offset)
+        while length > 0:
+            chunk = handle.read(min(length, 256 * 1024))
+            if not chunk:
+                break
+            length -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": length > 0})
+    if length > 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+def run(root: Path, config: Config, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    """Serve `root` until interrupted: one uvicorn process, or `serve_workers` forked ones
+    sharing the listening socket (each with its own app, query pool and connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        raise LodError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    App(root, config).build.close()  # fail here, once, if root is no build
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    on_ready(f"http://{shown}:{sock.getsockname()[1]}/")
+    if config.serve_workers <= 1:
+        _serve_socket(root, config, sock)
+        return
+    children = []
+    for _ in range(config.serve_workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _serve_socket(root, config, sock)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        os.waitpid(child, 0)
+
+
+def _serve_socket(root: Path, config: Config, sock: socket.socket) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            App(root, config),
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    server.run(sockets=[sock])

@@ -1,0 +1,164 @@
+"""Linked data over HTTP: thing URIs, their negotiated documents, and the site's static files.
+
+A thing URI (`/record/112095`) answers 303 to its describing document (`/doc/record/112095`), or
+200 with `Content-Location` when the build is set up so; the document picks its format by
+`Accept` (q-values, wildcards), by `?format=`, or by a file suffix. Request paths are mapped,
+not hosts, so a build minted under any base URI serves the same from 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from functools import lru_cache
+from http import HTTPStatus
+from urllib.parse import quote, unquote
+
+from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, Format, negotiate
+from lod.serve.http import Request, Response, error, file_response
+from lod.uris import ENTITY_KINDS
+
+THING_ROOTS = tuple(f"/{kind}/" for kind in ENTITY_KINDS) + ("/dataset",)
+FORMAT_ALIASES = {
+    **{f.name: f for f in FORMATS},
+    **{f.suffix[1:]: f for f in FORMATS},
+    **{f.media_type: f for f in FORMATS},
+    "json-ld": BY_NAME["jsonld"],
+    "json": BY_NAME["jsonld"],
+    "xml": BY_NAME["rdfxml"],
+    "n-triples": BY_NAME["ntriples"],
+}
+STATIC_TYPES = {
+    **{f.suffix: f.content_type for f in FORMATS},
+    ".gz": "application/gzip",
+    ".jsonl": "application/ld+json; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
+HIDDEN = ("store", "search.sqlite", "build.json")
+"""Top-level names of the output that are the server's own, not the published site's."""
+ERROR_TYPES = tuple(f.media_type for f in FORMATS)
+
+
+def clean_path(raw: str) -> str | None:
+    """The decoded, normalized request path, or None for one that tries to leave the site."""
+    path = unquote(raw)
+    if "\x00" in path or ".." in path.split("/"):
+        return None
+    return posixpath.normpath(path) if path not in ("", "/") else "/"
+
+
+def is_thing(path: str) -> bool:
+    return path.startswith(THING_ROOTS) or path == "/dataset"
+
+
+def thing(root: str, request: Request, path: str, redirect: bool) -> Response:
+    """A thing URI: 303 to its document, or (redirect off) the document with Content-Location."""
+    doc = "/doc" + path
+    if not os.path.isfile(root + doc + ".html"):
+        return not_found(request, f"no resource {path} in this dataset")
+    fmt, problem = _chosen(request)
+    if problem is not None:
+        return problem
+    if redirect:
+        location = _quote(doc + (fmt.suffix if fmt and "format=" in request.query_string else ""))
+        return Response(
+            HTTPStatus.SEE_OTHER,
+            {
+                "Location": location,
+                "Vary": "Accept",
+                "Link": f'<{_quote(doc)}>; rel="describedby"',
+                "Content-Type": "text/plain; charset=utf-8",
+            },
+            f"See {location}\n".encode(),
+        )
+    answer = document(root, request, doc)
+    if answer.status == HTTPStatus.OK:
+        answer.headers["Link"] += f', <{_quote(doc)}>; rel="describedby"'
+    return answer
+
+
+def document(root: str, request: Request, path: str) -> Response:
+    """A describing document: the format from ?format=, a suffix, or Accept. A path whose last
+    segment has a dot is first taken as a whole ID (IDs may hold dots), then as stem + suffix."""
+    fmt, problem = _chosen(request)
+    stem = path
+    answer = file_response(root + path + fmt.suffix, fmt.content_type) if fmt else None
+    if answer is None:
+        head, suffix = posixpath.splitext(path)
+        by_suffix = BY_SUFFIX.get(suffix)
+        answer = file_response(root + path, by_suffix.content_type) if by_suffix else None
+        if answer is None or by_suffix is None:
+            return problem or not_found(request, f"no document {path} in this dataset")
+        stem, fmt = head, by_suffix
+    assert fmt is not None
+    answer.headers.update(
+        {"Vary": "Accept", "Content-Location": _quote(stem + fmt.suffix), "Link": _links(stem, fmt)}
+    )
+    return answer
+
+
+@lru_cache(maxsize=4096)
+def _links(stem: str, fmt: Format) -> str:
+    return ", ".join(
+        f'<{_quote(stem + other.suffix)}>; rel="alternate"; type="{other.media_type}"'
+        for other in FORMATS
+        if other is not fmt
+    )
+
+
+_SAFE = re.compile(r"[A-Za-z0-9/._~-]*")
+
+
+def _quote(path: str) -> str:
+    """A path as it may stand in a header: percent-encoded unless it is plainly safe."""
+    return path if _SAFE.fullmatch(path) else quote(path)
+
+
+def _chosen(request: Request) -> tuple[Format | None, Response | None]:
+    """The format asked for by ?format= or Accept; a 406 (listing the offers) when none fits."""
+    wanted = request.params.get("format") if request.query_string else None
+    if wanted:
+        fmt = FORMAT_ALIASES.get(wanted[0].lower())
+        if fmt is None:
+            names = ", ".join(f.name for f in FORMATS)
+            return None, error(
+                HTTPStatus.BAD_REQUEST, f"unknown format {wanted[0]!r}; use one of: {names}"
+            )
+        return fmt, None
+    fmt = negotiate(request.header("accept"))
+    if fmt is None:
+        offers = ", ".join(f.media_type for f in FORMATS)
+        return None, error(
+            HTTPStatus.NOT_ACCEPTABLE,
+            f"none of the requested media types is available; available: {offers}",
+            Vary="Accept",
+        )
+    return fmt, None
+
+
+def static(root: str, request: Request, path: str) -> Response:
+    """Any other published file (index, dumps, context, vocabulary, sitemap)."""
+    if path == "/":
+        path = "/index.html"
+    media_type = WELL_KNOWN.get(path)
+    top = path.lstrip("/").split("/", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    if top in HIDDEN or (name.startswith(".") and path not in WELL_KNOWN):
+        return not_found(request, f"no file {path}")
+    if media_type is None:
+        media_type = STATIC_TYPES.get(posixpath.splitext(path)[1], "application/octet-stream")
+    answer = file_response(root + path, media_type)
+    return answer if answer is not None else not_found(request, f"no file {path}")
+
+
+def not_found(request: Request, message: str) -> Response:
+    """404 in the format the client asked for (an empty graph with a comment for RDF)."""
+    fmt = negotiate(request.header("accept"))
+    media_type = fmt.media_type if fmt is not None else "text/plain"
+    return error(HTTPStatus.NOT_FOUND, message, media_type, Vary="Accept")
