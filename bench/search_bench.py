@@ -24,7 +24,6 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -95,20 +94,6 @@ def index(rows: list[Row], path: Path) -> float:
     return time.perf_counter() - started
 
 
-def timings(call: Callable[[], object], repeat: int) -> list[float]:
-    call()
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -116,6 +101,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=HERE / "out")
     args = parser.parse_args()
     from bench.synth import generate
+    from bench.timing import p95, timings
     from lod.textindex import TextIndex
 
     summary = []

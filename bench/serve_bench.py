@@ -36,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.synth import generate  # noqa: E402
+from bench.timing import median_p95  # noqa: E402
 from lod.config import Config  # noqa: E402
 from lod.curated import load_curated  # noqa: E402
 from lod.namespaces import prefixes_for  # noqa: E402
@@ -60,21 +61,6 @@ NAMED_QUERIES = {
         "lod:score ?score } ?record dcterms:title ?title } ORDER BY DESC(?score) LIMIT 20"
     ),
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(fn: Callable[[], object], reps: int) -> tuple[float, float]:
-    fn()
-    runs = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - started) * 1000)
-    return statistics.median(runs), percentile(runs, 0.95)
 
 
 def free_port() -> int:
@@ -245,12 +231,12 @@ def main() -> None:
         rows.append(
             (
                 name,
-                timed(http(text), args.reps),
-                timed(raw(disk, text), args.reps),
-                timed(raw(memory, text), args.reps),
+                median_p95(http(text), args.reps),
+                median_p95(raw(disk, text), args.reps),
+                median_p95(raw(memory, text), args.reps),
             )
         )
-    search_http = timed(
+    search_http = median_p95(
         lambda: (
             session.get(
                 f"http://127.0.0.1:{port}/search",
@@ -276,7 +262,7 @@ def main() -> None:
         for name, text in NAMED_QUERIES.items():  # the curated ones take minutes each on rdflib
             if "lod:search" in text:
                 continue
-            rdflib_times[name] = timed(
+            rdflib_times[name] = median_p95(
                 lambda text=text: list(graph.query(text, initNs=init)), args.rdflib_reps
             )[0]
 
