@@ -43,7 +43,6 @@ from lod.textindex import INDEX_FILE, TextIndex
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _TOKEN = re.compile(
     r"""

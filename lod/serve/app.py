@@ -29,7 +29,7 @@ from lod.errors import LodError
 from lod.formats import MediaType, negotiate
 from lod.namespaces import prefixes_for
 from lod.serve import endpoint, linked, pages
-from lod.serve.http import Request, Response, error, file_chunks, finish, preflight
+from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Setup
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndex
@@ -293,7 +293,7 @@ async def _send(response: Response, method: str, send: Send) -> None:
     with response.file.open("rb") as handle:
         handle.seek(offset)
         while length > 0:
-            chunk = handle.read(min(length, 256 * 1024))
+            chunk = handle.read(min(length, CHUNK))
             if not chunk:
                 break
             length -= len(chunk)

@@ -42,7 +42,6 @@ STATIC_TYPES = {
 WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
 HIDDEN = ("store", "search.sqlite", "build.json")
 """Top-level names of the output that are the server's own, not the published site's."""
-ERROR_TYPES = tuple(f.media_type for f in FORMATS)
 
 
 def clean_path(raw: str) -> str | None:
