@@ -26,11 +26,13 @@ class Format:
 
     @property
     def content_type(self) -> str:
-        return (
-            f"{self.media_type}; charset=utf-8"
-            if self.media_type != "application/n-triples"
-            else "application/n-triples"
-        )
+        return with_charset(self.media_type)
+
+
+def with_charset(media_type: str) -> str:
+    """The Content-Type for a text media type: UTF-8 declared, except for N-Triples, whose
+    media type is UTF-8 by definition and takes no charset parameter (RDF 1.1 N-Triples, C.1)."""
+    return media_type if media_type == "application/n-triples" else f"{media_type}; charset=utf-8"
 
 
 FORMATS: tuple[Format, ...] = (

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from lod.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTimeout
-from lod.formats import MediaType, negotiate
+from lod.formats import MediaType, negotiate, with_charset
 from lod.namespaces import expand
 from lod.serve.http import Request, Response, error
 from lod.serve.pool import Job, QueryPool
@@ -191,9 +191,8 @@ def answer(pool: QueryPool, protocol: Protocol, chosen: MediaType, row_limit: in
         status = STATUS[type(exc)]
         extra = {"Retry-After": "5"} if status == HTTPStatus.SERVICE_UNAVAILABLE else {}
         return error(status, str(exc), **extra)
-    charset = "" if chosen.media_type == "application/n-triples" else "; charset=utf-8"
     headers = {
-        "Content-Type": chosen.media_type + charset,
+        "Content-Type": with_charset(chosen.media_type),
         "Vary": "Accept",
         "SPARQL-Result-Limit": str(row_limit),
     }
@@ -252,7 +251,6 @@ def service_description(endpoint: str, triples: int, accept: str) -> Response:
         out, format=rdf_format, prefixes=None if rdf_format is RdfFormat.N_TRIPLES else prefixes
     )
     assert body is not None
-    charset = "" if chosen.name == "ntriples" else "; charset=utf-8"
     return Response(
-        HTTPStatus.OK, {"Content-Type": chosen.media_type + charset, "Vary": "Accept"}, body
+        HTTPStatus.OK, {"Content-Type": with_charset(chosen.media_type), "Vary": "Accept"}, body
     )

@@ -20,6 +20,8 @@ from pathlib import Path
 from stat import S_ISREG
 from urllib.parse import parse_qs
 
+from lod.formats import with_charset
+
 SMALL_FILE = 1 << 20
 """Files up to this size are read whole (and may be gzipped); larger ones are streamed."""
 CHUNK = 256 * 1024
@@ -259,8 +261,7 @@ def error(status: int, message: str, media_type: str = "text/plain", **headers: 
     """An error answer in `media_type` (one of ERROR_BODIES); the message must be safe to show."""
     media_type = media_type if media_type in ERROR_BODIES else "text/plain"
     body = ERROR_BODIES[media_type](status, message).encode("utf-8")
-    charset = "" if media_type == "application/n-triples" else "; charset=utf-8"
-    return Response(status, {"Content-Type": media_type + charset, **headers}, body)
+    return Response(status, {"Content-Type": with_charset(media_type), **headers}, body)
 
 
 def preflight() -> Response:
