@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from lod.config import Config
 from lod.errors import LodError
-from lod.formats import MediaType, negotiate
+from lod.formats import negotiate
 from lod.namespaces import prefixes_for
 from lod.serve import endpoint, linked, pages
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
@@ -146,7 +146,7 @@ class App:
             return parsed
         accept = request.header("accept")
         if parsed is None:
-            wants_page = negotiate(accept, SPARQL_PAGE_OFFERS)
+            wants_page = negotiate(accept, endpoint.GRAPH_OFFERS)
             if wants_page is not None and wants_page.name == "html":
                 return await self.query(build, request)
             endpoint_uri = f"{_origin(request)}/sparql"
@@ -232,13 +232,6 @@ ROUTES: dict[str, View] = {
     "/query": App.query,
     "/search": App.search,
 }
-SPARQL_PAGE_OFFERS = (
-    MediaType("description", "text/turtle"),
-    MediaType("description", "application/ld+json"),
-    MediaType("description", "application/n-triples"),
-    MediaType("description", "application/rdf+xml"),
-    MediaType("html", "text/html"),
-)
 
 
 def _too_large() -> Response:

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, Triple
 
 from lod.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTimeout
 from lod.formats import MediaType, negotiate, with_charset
 from lod.namespaces import expand
 from lod.serve.http import Request, Response, error
 from lod.serve.pool import Job, QueryPool
-from lod.sparql import analyse
+from lod.sparql import GRAPH_WRITERS, analyse
 
 MAX_BODY = 1 << 20
 MAX_GET_QUERY = 8 * 1024
@@ -240,17 +240,8 @@ def service_description(endpoint: str, triples: int, accept: str) -> Response:
         "RDF_XML",
     ):
         out.append(Triple(s, sd("resultFormat"), NamedNode(FORMATS_NS + name)))
-    rdf_format = {
-        "turtle": RdfFormat.TURTLE,
-        "jsonld": RdfFormat.JSON_LD,
-        "ntriples": RdfFormat.N_TRIPLES,
-        "rdfxml": RdfFormat.RDF_XML,
-    }[chosen.name]
     prefixes = {"sd": SD, "void": expand("void:"), "xsd": expand("xsd:")}
-    body = serialize(
-        out, format=rdf_format, prefixes=None if rdf_format is RdfFormat.N_TRIPLES else prefixes
-    )
-    assert body is not None
+    body = GRAPH_WRITERS[chosen.name](out, prefixes)
     return Response(
         HTTPStatus.OK, {"Content-Type": with_charset(chosen.media_type), "Vary": "Accept"}, body
     )
