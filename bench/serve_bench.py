@@ -190,8 +190,7 @@ def main() -> None:
     memory.bulk_load((site / "doc" / "dataset.nt").read_bytes(), RdfFormat.N_TRIPLES)
 
     def raw(store: Store, text: str) -> Callable[[], object]:
-        from lod.serve.pool import SEARCH_HITS
-        from lod.sparql import analyse, expand_search
+        from lod.sparql import SEARCH_HITS, analyse, expand_search
         from lod.textindex import TextIndex
 
         index = TextIndex(site / "search.sqlite")

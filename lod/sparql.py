@@ -224,6 +224,45 @@ def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+SEARCH_HITS = 10_000
+"""Most keyword hits a `SERVICE lod:search` block injects into a query."""
+
+
+def answer_query(
+    store: Store,
+    text: str,
+    fmt: str | None,
+    *,
+    vocab_ns: str,
+    search: Search | None,
+    row_limit: int,
+    base_iri: str,
+    default_graphs: list[str] | None = None,
+    named_graphs: list[str] | None = None,
+) -> Answer:
+    """The whole path of one query, shared by the server's query processes and `lod query`:
+    check its tokens, splice in keyword hits, run it, write it as `fmt` (by default TSV for
+    SELECT/ASK and Turtle for graphs)."""
+    prefixes = prefixes_for(vocab_ns)
+    analysis = analyse(text, vocab_ns + "search", prefixes)
+    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
+    fmt = fmt or ("turtle" if graph else "tsv")
+    if (fmt in GRAPH_WRITERS) != graph:
+        kinds = ", ".join(GRAPH_WRITERS if graph else RESULT_WRITERS)
+        raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
+    expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
+    return run_query(
+        store,
+        expanded,
+        fmt,
+        prefixes=prefixes,
+        row_limit=row_limit,
+        base_iri=base_iri,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     body: bytes
@@ -438,22 +477,13 @@ def run_local(directory: Path, text: str, fmt: str | None, limit: int | None) ->
         raise LodError(
             f"{directory} is not a lod build; run `lod build --out {directory}` first"
         ) from exc
-    vocab_ns = info["base_uri"] + "vocab/lod#"
-    prefixes = prefixes_for(vocab_ns)
-    analysis = analyse(text, vocab_ns + "search", prefixes)
-    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
-    fmt = fmt or ("turtle" if graph else "tsv")
-    if (fmt in GRAPH_WRITERS) != graph:
-        kinds = ", ".join(GRAPH_WRITERS if graph else RESULT_WRITERS)
-        raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
     index = directory / INDEX_FILE
-    search = TextIndex(index).uris if index.is_file() else None
-    expanded = expand_search(text, analysis, vocab_ns, search, 10_000)
-    return run_query(
+    return answer_query(
         store,
-        expanded,
+        text,
         fmt,
-        prefixes=prefixes,
+        vocab_ns=info["base_uri"] + "vocab/lod#",
+        search=TextIndex(index).uris if index.is_file() else None,
         row_limit=limit or 10**12,
         base_iri=info["base_uri"],
     ).body

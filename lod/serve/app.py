@@ -75,7 +75,6 @@ class Build:
             setup = Setup(
                 str(self.root / STORE_DIR),
                 str(self.root / INDEX_FILE),
-                self.prefixes,
                 self.base + "vocab/lod#",
                 self.base,
             )

@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lod.errors import LodError, QueryError, QueryTimeout
-from lod.sparql import Answer, analyse, expand_search, run_query
-
-SEARCH_HITS = 10_000
-"""Most keyword hits a `SERVICE lod:search` block injects into a query."""
+from lod.sparql import Answer, answer_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +34,10 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """What a worker needs to open a build: its store, its search index, its prefixes."""
+    """What a worker needs to open a build: its store, its search index, its namespaces."""
 
     store: str
     index: str
-    prefixes: dict[str, str]
     vocab_ns: str
     base_iri: str
 
@@ -52,20 +48,18 @@ def _serve(setup: Setup, conn: Connection) -> None:
 
     store = Store.read_only(setup.store)
     search = _open_search(setup.index)
-    search_iri = setup.vocab_ns + "search"
     while True:
         try:
             job: Job = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            analysis = analyse(job.text, search_iri, setup.prefixes)
-            text = expand_search(job.text, analysis, setup.vocab_ns, search, SEARCH_HITS)
-            answer: Answer | QueryError = run_query(
+            answer: Answer | QueryError = answer_query(
                 store,
-                text,
+                job.text,
                 job.fmt,
-                prefixes=setup.prefixes,
+                vocab_ns=setup.vocab_ns,
+                search=search,
                 row_limit=job.row_limit,
                 base_iri=setup.base_iri,
                 default_graphs=job.default_graphs,
