@@ -13,7 +13,7 @@ FLOORS = [
     {"sources"},
     {"authorities"},
     {"mapping"},
-    {"jsonld", "formats", "store", "textindex", "sparql"},
+    {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
     {"publish"},
     {"serve"},
     {"cli"},

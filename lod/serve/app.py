@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lod.changelog import open_log
 from lod.config import Config
 from lod.errors import LodError
 from lod.formats import negotiate
@@ -65,6 +66,8 @@ class Build:
         self.search_iri = self.base + "vocab/lod#search"
         index = root / INDEX_FILE
         self.index = TextIndex(index) if index.is_file() else None
+        self.log = open_log(root)
+        """The change log behind OAI-PMH, the feeds and tombstones (None for older builds)."""
         self._config = config
         self._pool: QueryPool | None = None
 
@@ -87,6 +90,8 @@ class Build:
             self._pool.close()
         if self.index is not None:
             self.index.close()
+        if self.log is not None:
+            self.log.close()
 
 
 @dataclass

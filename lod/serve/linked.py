@@ -40,7 +40,7 @@ STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
 }
 WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
-HIDDEN = ("store", "search.sqlite", "build.json")
+HIDDEN = ("store", "search.sqlite", "build.json", "changes.sqlite")
 """Top-level names of the output that are the server's own, not the published site's."""
 
 

@@ -1,0 +1,99 @@
+"""The change log: one history of created, updated and deleted resources behind every feed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lod.changelog import CREATED, DELETED, UPDATED, ChangeLog, State
+
+T0 = 1_700_000_000
+
+
+def states(*items: tuple[str, str]) -> list[State]:
+    return [
+        State(f"http://x/record/{u}", "record", h, len(h), u.upper(), ("type:letter",))
+        for u, h in items
+    ]
+
+
+def test_changes_are_logged_only_when_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "changes.sqlite"
+    with ChangeLog(path) as log:
+        first = log.record(states(("a", "1"), ("b", "2")), now=T0)
+        assert first.as_dict() == {CREATED: 2, UPDATED: 0, DELETED: 0}
+    before = path.read_bytes()
+    with ChangeLog(path) as log:
+        again = log.record(states(("a", "1"), ("b", "2")), now=T0 + 60)
+        assert again.total == 0
+    assert path.read_bytes() == before, "an unchanged build must not touch the log"
+    with ChangeLog(path) as log:
+        counts = log.record(states(("a", "9")), ["http://x/record/b"], now=T0 + 120)
+        assert counts.as_dict() == {CREATED: 0, UPDATED: 1, DELETED: 1}
+        a = log.resource("http://x/record/a")
+        b = log.resource("http://x/record/b")
+        assert a is not None and b is not None
+        assert (a.created, a.modified, a.deleted) == (
+            "2023-11-14T22:13:20Z",
+            "2023-11-14T22:15:20Z",
+            None,
+        )
+        assert b.deleted == "2023-11-14T22:15:20Z" and b.reason
+        assert b.sets == ("type:letter",), "a deletion keeps the sets of its last state"
+        assert [c.change for c in log.changes()] == [CREATED, CREATED, UPDATED, DELETED]
+        assert [r.uri for r in log.resources()] == ["http://x/record/a"]
+        # back again: created anew, keeping one row per URI
+        log.record(states(("b", "3")), now=T0 + 180)
+        b = log.resource("http://x/record/b")
+        assert b is not None and b.deleted is None and b.created == "2023-11-14T22:16:20Z"
+
+
+def test_datestamps_never_go_backwards(tmp_path: Path) -> None:
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(states(("a", "1")), now=T0)
+        log.record(states(("a", "2")), now=T0 - 3600)
+        times = [c.time for c in log.changes()]
+        assert times == sorted(times) and times[0] == times[1]
+
+
+def test_listing_is_a_snapshot_without_duplicates_or_gaps(tmp_path: Path) -> None:
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(states(*[(f"r{i}", "1") for i in range(5)]), now=T0)
+        snapshot = log.last_seq()
+        page = log.listing(kind="record", snapshot=snapshot, limit=2)
+        assert [c.uri[-2:] for c in page] == ["r0", "r1"]
+        # a republish between pages: r0 (seen) and r3 (not yet seen) change, r4 goes
+        log.record(states(("r0", "2"), ("r3", "2")), ["http://x/record/r4"], now=T0 + 60)
+        rest = log.listing(kind="record", snapshot=snapshot, after=page[-1].seq, limit=10)
+        assert [c.uri[-2:] for c in rest] == ["r2", "r3", "r4"]
+        assert all(c.change == CREATED for c in rest)
+        assert log.listing_size(kind="record", snapshot=snapshot) == 5
+        now = log.listing(kind="record", snapshot=log.last_seq(), limit=10)
+        assert [(c.uri[-2:], c.change) for c in now] == [
+            ("r1", CREATED),
+            ("r2", CREATED),
+            ("r0", UPDATED),
+            ("r3", UPDATED),
+            ("r4", DELETED),
+        ]
+
+
+def test_sets_select_their_subsets(tmp_path: Path) -> None:
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(
+            [
+                State("http://x/record/a", "record", "1", 1, "A", ("archive:aprf", "type:letter")),
+                State("http://x/record/b", "record", "1", 1, "B", ("archive:aprfx",)),
+            ],
+            now=T0,
+            sets={"archive": "Holding archives", "archive:aprf": "APRF"},
+        )
+        last = log.last_seq()
+
+        def uris(spec: str) -> list[str]:
+            return [c.uri[-1] for c in log.listing(kind="record", snapshot=last, set_spec=spec)]
+
+        assert uris("archive") == ["a", "b"]
+        assert uris("archive:aprf") == ["a"]
+        assert uris("type") == ["a"]
+        assert uris("type:memo") == []
+        assert log.set_names() == [("archive", "Holding archives"), ("archive:aprf", "APRF")]
