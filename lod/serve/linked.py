@@ -15,7 +15,9 @@ from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import quote, unquote
 
+from lod.changelog import ChangeLog
 from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, Format, negotiate
+from lod.serve import tombstone
 from lod.serve.http import Request, Response, error, file_response
 from lod.uris import ENTITY_KINDS
 
@@ -40,6 +42,8 @@ STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
 }
 WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
+URI_SAFE = "/-._~"
+"""What URI minting leaves unencoded (lod.uris.safe_id, slugs): request paths arrive decoded."""
 HIDDEN = ("store", "search.sqlite", "build.json", "changes.sqlite")
 """Top-level names of the output that are the server's own, not the published site's."""
 
@@ -56,12 +60,21 @@ def is_thing(path: str) -> bool:
     return path.startswith(THING_ROOTS) or path == "/dataset"
 
 
-def thing(root: str, request: Request, path: str, redirect: bool) -> Response:
-    """A thing URI: 303 to its document, or (redirect off) the document with Content-Location."""
+def thing(
+    root: str,
+    request: Request,
+    path: str,
+    redirect: bool,
+    log: ChangeLog | None = None,
+    base: str = "",
+) -> Response:
+    """A thing URI: 303 to its document, or (redirect off) the document with Content-Location;
+    410 with a tombstone when the change log says it was deleted."""
     doc = "/doc" + path
-    if not os.path.isfile(root + doc + ".html"):
-        return not_found(request, f"no resource {path} in this dataset")
     fmt, problem = _chosen(request)
+    if not os.path.isfile(root + doc + ".html"):
+        gone = _gone(log, base, path, fmt) if fmt else None
+        return gone or not_found(request, f"no resource {path} in this dataset")
     if problem is not None:
         return problem
     if redirect:
@@ -82,9 +95,12 @@ def thing(root: str, request: Request, path: str, redirect: bool) -> Response:
     return answer
 
 
-def document(root: str, request: Request, path: str) -> Response:
+def document(
+    root: str, request: Request, path: str, log: ChangeLog | None = None, base: str = ""
+) -> Response:
     """A describing document: the format from ?format=, a suffix, or Accept. A path whose last
-    segment has a dot is first taken as a whole ID (IDs may hold dots), then as stem + suffix."""
+    segment has a dot is first taken as a whole ID (IDs may hold dots), then as stem + suffix.
+    The document of a deleted thing answers 410 with its tombstone."""
     fmt, problem = _chosen(request)
     stem = path
     answer = file_response(root + path + fmt.suffix, fmt.content_type) if fmt else None
@@ -93,13 +109,24 @@ def document(root: str, request: Request, path: str) -> Response:
         by_suffix = BY_SUFFIX.get(suffix)
         answer = file_response(root + path, by_suffix.content_type) if by_suffix else None
         if answer is None or by_suffix is None:
-            return problem or not_found(request, f"no document {path} in this dataset")
+            gone = _gone(log, base, path[4:], fmt) if fmt else None
+            if gone is None and by_suffix is not None:
+                gone = _gone(log, base, head[4:], by_suffix)
+            return gone or problem or not_found(request, f"no document {path} in this dataset")
         stem, fmt = head, by_suffix
     assert fmt is not None
     answer.headers.update(
         {"Vary": "Accept", "Content-Location": _quote(stem + fmt.suffix), "Link": _links(stem, fmt)}
     )
     return answer
+
+
+def _gone(log: ChangeLog | None, base: str, path: str, fmt: Format) -> Response | None:
+    """The tombstone of the thing at `path` ('/record/1'), if the log says it was deleted."""
+    if log is None:
+        return None
+    found = log.resource(base + quote(path[1:], safe=URI_SAFE))
+    return tombstone.gone(found, fmt, base) if found and found.deleted else None
 
 
 @lru_cache(maxsize=4096)
