@@ -56,6 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         "`lod serve`: HTTP server processes sharing the port (each with its own query processes).",
     ),
+    Setting(
+        "admin_email",
+        "",
+        "`lod serve`: contact address OAI-PMH Identify names (until set: nobody@example.org).",
+    ),
+    Setting("oai_page_size", 100, "`lod serve`: records or headers per OAI-PMH list response."),
 )
 
 
@@ -74,6 +80,8 @@ class Config:
     query_row_limit: int = 100_000
     query_workers: int = 0
     serve_workers: int = 1
+    admin_email: str = ""
+    oai_page_size: int = 100
     source_date_epoch: int | None = None
 
 

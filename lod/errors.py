@@ -6,6 +6,7 @@ LodError
 │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
 │   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
 ├── PublishError         the output cannot be written
+├── OAIError             an OAI-PMH request the protocol answers with an error code
 └── QueryError           a SPARQL query is refused or fails (the server maps each to a status)
     ├── QuerySyntaxError     the query does not parse
     ├── QueryRefused         an update, a federated SERVICE call, or a graph outside the dataset
@@ -25,6 +26,15 @@ class ConfigError(LodError):
 
 class PublishError(LodError):
     """The output folder cannot be written or swapped in."""
+
+
+class OAIError(LodError):
+    """An OAI-PMH request the protocol answers with an error element (section 3.6): `code` is
+    the protocol's (badArgument, idDoesNotExist, ...); the message is safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class QueryError(LodError):

@@ -29,7 +29,7 @@ from lod.config import Config
 from lod.errors import LodError
 from lod.formats import negotiate
 from lod.namespaces import prefixes_for
-from lod.serve import endpoint, linked, pages
+from lod.serve import endpoint, linked, oai, pages
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Setup
 from lod.store import BUILD_INFO, STORE_DIR
@@ -183,6 +183,24 @@ class App:
             pages.search_view, request, build.index, build.title, build.base
         )
 
+    async def oai(self, build: Build, request: Request) -> Response:
+        if build.log is None:
+            return error(
+                HTTPStatus.NOT_FOUND,
+                "this build has no change log, which OAI-PMH is served from; "
+                "rebuild it with this version of lod",
+            )
+        repository = oai.Repository(
+            build.log,
+            build.folder,
+            build.base,
+            build.title,
+            f"{_origin(request)}/oai",
+            self.config.admin_email,
+            max(1, self.config.oai_page_size),
+        )
+        return await asyncio.to_thread(oai.answer, repository, request)
+
     def _current(self) -> Build:
         """The build now in the folder; a rebuilt one replaces the old (checked once a second)."""
         now = time.monotonic()
@@ -235,6 +253,7 @@ ROUTES: dict[str, View] = {
     "/sparql": App.sparql,
     "/query": App.query,
     "/search": App.search,
+    "/oai": App.oai,
 }
 
 
