@@ -29,7 +29,7 @@ from lod.config import Config
 from lod.errors import LodError
 from lod.formats import negotiate
 from lod.namespaces import prefixes_for
-from lod.serve import endpoint, linked, oai, pages
+from lod.serve import endpoint, feeds, linked, oai, pages
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Setup
 from lod.store import BUILD_INFO, STORE_DIR
@@ -138,10 +138,17 @@ class App:
                 f"{request.method} is not allowed here; this site is read-only",
                 Allow="GET, HEAD, OPTIONS",
             )
+        if path.startswith(feeds.ROOTS):
+            origin = _origin(request)
+            return await asyncio.to_thread(
+                feeds.answer, request, build.log, build.base, origin, path
+            )
         if path.startswith("/doc/"):
-            return linked.document(build.folder, request, path)
+            return linked.document(build.folder, request, path, build.log, build.base)
         if linked.is_thing(path):
-            return linked.thing(build.folder, request, path, self.config.thing_redirect)
+            return linked.thing(
+                build.folder, request, path, self.config.thing_redirect, build.log, build.base
+            )
         return linked.static(build.folder, request, path)
 
     async def sparql(self, build: Build, request: Request) -> Response:
