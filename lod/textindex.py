@@ -106,9 +106,12 @@ class TextIndexWriter:
     """Builds the index file at `path` (which must not exist yet); `close()` finishes it,
     `abort()` removes it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, update: bool = False) -> None:
+        """`update`: edit an existing index file (a copy of the last build's, made by an
+        incremental build) instead of creating one."""
         self.path = path
-        if path.exists():
+        self._update = update
+        if path.exists() and not update:
             raise PublishError(f"{path} already exists; the keyword index is written afresh")
         self._rows: list[tuple[int, str, str, str, str, str]] = []
         self._next = [0] * len(KINDS)
@@ -116,6 +119,9 @@ class TextIndexWriter:
             self._db = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise PublishError(f"cannot create the keyword index {path}: {exc}") from exc
+        if update:
+            self._resume()
+            return
         try:
             for pragma in (
                 "page_size = 4096",
@@ -148,9 +154,10 @@ class TextIndexWriter:
         summary: str = "",
         text: str = "",
         labels: Iterable[str] = (),
-    ) -> None:
+    ) -> int:
         """Index one resource; `kind` is one of KINDS. Resources are numbered in the order they
-        are added, which keeps the file reproducible."""
+        are added, which keeps the file reproducible. Returns the row's id, which an
+        incremental build needs to replace or remove the row."""
         number = KINDS.index(kind)  # ValueError on a kind the index does not know
         rowid = (number << KIND_SHIFT) | self._next[number]
         self._next[number] += 1
@@ -159,6 +166,29 @@ class TextIndexWriter:
         )
         if len(self._rows) >= BATCH:
             self._flush()
+        return rowid
+
+    def _resume(self) -> None:
+        try:
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            for number in range(len(KINDS)):
+                low, high = number << KIND_SHIFT, (number + 1) << KIND_SHIFT
+                top = self._db.execute(
+                    "SELECT max(rowid) FROM docs WHERE rowid >= ? AND rowid < ?", (low, high)
+                ).fetchone()[0]
+                self._next[number] = 0 if top is None else (top - low) + 1
+            self._db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            self.abort()
+            raise PublishError(f"cannot update the keyword index {self.path}: {exc}") from exc
+
+    def remove(self, rowids: Iterable[int]) -> None:
+        """Drop rows (resources that changed or went away) from an index being updated."""
+        try:
+            self._db.executemany("DELETE FROM docs WHERE rowid = ?", [(r,) for r in rowids])
+        except sqlite3.Error as exc:
+            raise PublishError(f"cannot update the keyword index {self.path}: {exc}") from exc
 
     def _flush(self) -> None:
         try:
@@ -176,7 +206,8 @@ class TextIndexWriter:
         and the file is reproducible without it (pages are allocated in the same order)."""
         try:
             self._flush()
-            self._db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+            if not self._update:  # a few changed rows need no merge of the whole index
+                self._db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
             self._db.execute("COMMIT")
             self._db.close()
         except sqlite3.Error as exc:

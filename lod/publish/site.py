@@ -8,8 +8,8 @@ depend only on the input (and SOURCE_DATE_EPOCH), never on the clock or the file
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
-import gzip
 import hashlib
 import itertools
 import json
@@ -20,80 +20,50 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pyoxigraph import DefaultGraph, Quad, Store
 from tqdm import tqdm
 
 from lod.authorities import Entity
+from lod.changelog import State
 from lod.config import Config
 from lod.errors import PublishError, SourceError
-from lod.model import Record
-from lod.namespaces import PREFIXES, prefixes_for
-from lod.publish.dataset import Dump, dataset_triples
+from lod.namespaces import prefixes_for
+from lod.publish.dumps import DumpWriter
+from lod.publish.finish import MARKER, BuildReport, describe, modified_date, write_pages
+from lod.publish.incremental import recover, update
+from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
+from lod.publish.steps import (
+    MAX_BACKLINKS,
+    backlink,
+    carry_log,
+    deduplicated,
+    kind_of,
+    record_row,
+    report_error,
+    report_skip,
+    spans,
+)
 from lod.publish.writer import (
+    SET_GROUPS,
     RecordDone,
     SiteWriter,
-    Written,
     do_entity,
     do_record,
     init_worker,
 )
-from lod.sources import Skipped, read_sources
-from lod.store import BUILD_INFO, StreamLoader
+from lod.sources import Skipped, read_files, source_files
+from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
-from lod.vocab import Vocab, load_vocab
+from lod.vocab import VOCAB_DIR, Vocab, load_vocab
 
-MARKER = ".lod-output"
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
-MAX_BACKLINKS = 500
-EXAMPLES = 5
 WINDOW = 1024
 LOCK_WAIT = 5.0
 """Seconds a build waits for the output's lock before giving up."""
-
-
-@dataclass
-class BuildReport:
-    """What a build did; written as report.json and summarized on stderr."""
-
-    attempted: int = 0
-    published: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    entities: int = 0
-    triples: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_REJECTED if self.rejected or self.duplicates else EXIT_OK
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "attempted": self.attempted,
-            "published": self.published,
-            "rejected": self.rejected,
-            "duplicates": self.duplicates,
-            "entities": self.entities,
-            "triples": self.triples,
-            "errors": self.errors,
-            "skipped": self.skipped,
-        }
-
-
-@dataclass
-class _Published:
-    id: str
-    uri: str
-    title: str
-    date: str
-    lastmod: str
 
 
 def build(
@@ -103,19 +73,29 @@ def build(
     *,
     base_dir: Path | None = None,
     on_problem: Callable[[str], None] | None = None,
+    full: bool = False,
 ) -> BuildReport:
-    """Build the site for `sources` into `out`; see the module docstring for the guarantees."""
+    """Build the site for `sources` into `out`; see the module docstring for the guarantees.
+
+    Over an earlier build of the same settings, vocabularies and code, only what changed is
+    rebuilt (lod.publish.incremental); otherwise, or with `full`, everything is."""
     out = out.resolve()
     _check_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    problem = on_problem or (lambda _m: None)
     with _exclusive(out):
-        tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+        recover(out)
         _clean_stale(out)
+        files = source_files(sources, base_dir)
+        print_ = fingerprint(config)
+        if not full and (out / STATE_FILE).exists():
+            report = update(files, out, config, print_, problem)
+            if report is not None:
+                return report
+        tmp = out.parent / f".{out.name}.building-{os.getpid()}"
         tmp.mkdir()
         try:
-            report = _build_into(
-                list(sources), tmp, config, base_dir, on_problem or (lambda _m: None)
-            )
+            report = _build_into(files, tmp, config, out, print_, problem)
             if config.strict and report.exit_code != EXIT_OK:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
@@ -124,6 +104,26 @@ def build(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+def fingerprint(config: Config) -> str:
+    """Everything besides the sources that shapes the output: the settings that reach it, the
+    vocabularies and lod's own code. A different fingerprint means a full build."""
+    digest = hashlib.sha256()
+    settings = {
+        k: v
+        for k, v in sorted(dataclasses.asdict(config).items())
+        if k not in ("progress", "workers", "strict", "source_date_epoch", "admin_email")
+        and not k.startswith(("query_", "serve_", "oai_", "thing_"))
+    }
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package, VOCAB_DIR):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".csv", ".ttl", ".jsonld"):
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @contextmanager
@@ -147,10 +147,11 @@ def _exclusive(out: Path) -> Iterator[None]:
 
 
 def _build_into(
-    sources: list[Path],
+    files: list[tuple[Path, str]],
     root: Path,
     config: Config,
-    base_dir: Path | None,
+    previous: Path,
+    print_: str,
     on_problem: Callable[[str], None],
 ) -> BuildReport:
     vocab = load_vocab()
@@ -159,108 +160,131 @@ def _build_into(
     report = BuildReport()
     entities: dict[str, Entity] = {}
     backlinks: dict[str, list[dict[str, str]]] = {}
-    published: list[_Published] = []
+    state = BuildState(root / STATE_FILE, fresh=True)
+    notes: dict[str, list[dict[str, Any]]] = {label: [] for _, label in files}
+    rows: dict[str, int] = {}
+    parts: list[Part] = []
+    states: list[State] = []
+    sets: dict[str, str] = dict(SET_GROUPS)
+    lastmods: list[str] = []
     (root / "dumps").mkdir()
     show = config.progress and sys.stderr.isatty()
     with (
         _pool(config.workers, root, config.base_uri) as run,
-        _Dumps(root / "dumps", prefixes_for(minter.vocab), root / "store") as dumps,
+        _Loaded(root / STORE_DIR) as loader,
         TextIndexWriter(root / INDEX_FILE) as index,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
     ):
-        for result in run(do_record, _deduplicated(read_sources(sources, base_dir))):
+        dumps = DumpWriter(root / "dumps", prefixes_for(minter.vocab), loader)
+        for result in run(do_record, deduplicated(read_files(files))):
             if isinstance(result, Skipped):
-                report.skipped.append({"file": result.file, "reason": result.reason})
-                on_problem(f"notice: {result.file}: skipped, {result.reason}")
+                entry = {"file": result.file, "reason": result.reason}
+                report_skip(report, entry, on_problem)
+                notes.setdefault(result.file, []).append({"skipped": entry})
                 continue
-            report.attempted += 1
             bar.update(1)
-            if isinstance(result, DuplicateError):
-                report.duplicates += 1
-                report.errors.append({**result.as_dict(), "kind": "duplicate"})
-                on_problem(f"error: {result}")
-            elif isinstance(result, SourceError):
-                report.rejected += 1
-                report.errors.append({**result.as_dict(), "kind": "rejected"})
-                on_problem(f"error: {result}")
+            if isinstance(result, SourceError):
+                entry = report_error(report, result, on_problem)
+                notes.setdefault(result.file or "", []).append({"error": entry})
             elif isinstance(result, RecordDone):
-                dumps.add(result.written)
-                index.add(
+                report.attempted += 1
+                report.published += 1
+                ranges = dumps.add(result.written)
+                docid = index.add(
                     result.uri,
-                    _kind(minter, result.uri),
+                    kind_of(minter, result.uri),
                     result.title,
                     summary=result.summary,
                     text=result.text,
                     labels=result.labels,
                 )
+                parts.append(Part(result.uri, RECORDS, "record", docid, *spans(ranges)))
                 _collect(result, entities, backlinks, minter)
-                published.append(
-                    _Published(result.id, result.uri, result.title, result.date, result.lastmod)
+                row = rows.get(result.file, 0)
+                rows[result.file] = row + 1
+                state.put_record(record_row(result, row), result.entities)
+                states.append(
+                    State(
+                        result.uri,
+                        "record",
+                        result.written.digest,
+                        result.written.length,
+                        result.title,
+                        tuple(result.sets),
+                    )
                 )
-                report.published += 1
-        record_uris = {p.uri for p in published}
+                sets.update(result.sets)
+                lastmods.append(result.lastmod)
+        record_uris = {p.uri for p in parts}
         # A collection read as a record already has its own, fuller page.
         jobs = [
             (entities[u], backlinks.get(u, [])) for u in sorted(entities) if u not in record_uris
         ]
-        for entity, _links in jobs:
+        docids = [
             index.add(
                 entity.uri,
-                _kind(minter, entity.uri),
+                kind_of(minter, entity.uri),
                 entity.label,
                 labels=sorted(entity.variants - {entity.label}),
             )
-        for written in run(do_entity, jobs):
-            dumps.add(written)
+            for entity, _links in jobs
+        ]
+        for (entity, _links), docid, written in zip(
+            jobs, docids, run(do_entity, jobs), strict=True
+        ):
+            kind = kind_of(minter, entity.uri)
+            parts.append(Part(entity.uri, ENTITIES, kind, docid, *spans(dumps.add(written))))
+            states.append(State(entity.uri, kind, written.digest, written.length, entity.label))
+        dump_list = dumps.close()
         report.entities = len(entities)
     _write_static(root, site, vocab)
-    store = Store(str(root / "store"))
-    dumps_list = _checksums(root / "dumps")
+    for rank, (path, label) in enumerate(files):
+        stat = path.stat()
+        state.put_file(FileRow(label, rank, stat.st_size, stat.st_mtime_ns, notes.get(label, [])))
+    state.replace_parts(parts)
+    state.put("fingerprint", print_)
+    log = carry_log(previous, root)
+    counts = log.record(
+        states,
+        set(log.current_uris()) - {s.uri for s in states},
+        now=config.source_date_epoch,
+        sets=sets,
+    )
+    report.changes = counts.as_dict()
+    store = Store(str(root / STORE_DIR))
     report.triples = len(store)
-    modified = _modified(config, published)
-    examples = [p.uri for p in published[:EXAMPLES]]
-    description = dataset_triples(
+    description = describe(
+        root,
         config,
-        minter.dataset,
+        site,
         triples=report.triples,
+        records=[p.uri for p in parts if p.section == RECORDS],
         entities=len(entities),
-        records=len(published),
-        examples=examples,
-        dumps=dumps_list,
-        modified=modified,
-        vocabularies=sorted(
-            {PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}
-        ),
+        dumps=dump_list,
+        modified=modified_date(config, lastmods),
     )
     store.bulk_extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
     store.flush()
-    site.write(minter.dataset, description, config.title)
-    (root / ".well-known").mkdir()
-    shutil.copyfile(root / "doc" / "dataset.ttl", root / ".well-known" / "void")
-    _write_index(root, config, published, report, dumps_list)
-    _write_sitemap(root, minter, published, entities)
-    (root / "robots.txt").write_text(
-        f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8"
-    )
-    (root / "report.json").write_text(
-        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (root / BUILD_INFO).write_text(
-        json.dumps(
-            {
-                "base_uri": config.base_uri,
-                "title": config.title,
-                "records": len(published),
-                "triples": report.triples,
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
-    (root / MARKER).write_text("lod build output\n", encoding="utf-8")
+    write_pages(root, config, minter, state, log, report, dump_list)
+    log.close()
+    state.commit()
     return report
+
+
+class _Loaded:
+    """The store loader as a context: finished on success, killed on failure."""
+
+    def __init__(self, path: Path) -> None:
+        self.loader = StreamLoader(path)
+
+    def __enter__(self) -> StreamLoader:
+        return self.loader
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.loader.close()
+        else:
+            self.loader.abort()
 
 
 def _collect(
@@ -286,45 +310,7 @@ def _collect(
             known.merge(entity)
         links = backlinks.setdefault(entity.uri, [])
         if len(links) < MAX_BACKLINKS:
-            depth = minter.path(entity.uri).count("/") + 1
-            links.append(
-                {
-                    "href": "../" * depth + "doc/" + minter.path(mapped.uri) + ".html",
-                    "text": mapped.title or mapped.id,
-                }
-            )
-
-
-def _kind(minter: Minter, uri: str) -> str:
-    """'record', 'agent', ... : the first segment of the URI path (record sets live under
-    their archive, so they are found as 'archive')."""
-    return minter.path(uri).split("/", 1)[0]
-
-
-class DuplicateError(SourceError):
-    """A record whose ID an earlier record already has; the later copy is not published."""
-
-
-def _deduplicated(items: Iterable[object]) -> Iterator[object]:
-    """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files."""
-    seen: dict[tuple[str, str], str] = {}
-    for item in items:
-        if isinstance(item, Record):
-            key = (item.kind, item.id)
-            where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
-            if key in seen:
-                yield DuplicateError(
-                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
-                    file=item.origin.file,
-                    line=item.origin.line,
-                    field="id",
-                    value=item.id,
-                    hint="give each record its own ID; this copy was not published",
-                    record_id=item.id,
-                )
-                continue
-            seen[key] = where
-        yield item
+            links.append(backlink(minter, entity.uri, mapped.uri, mapped.title or mapped.id))
 
 
 Runner = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
@@ -358,74 +344,6 @@ def _pool(workers: int, root: Path, base_uri: str) -> Iterator[Runner]:
         yield run
 
 
-class _Dumps:
-    """The three dumps, written as resources stream in. The gzip stream carries no name or time,
-    so equal input gives equal bytes; the Turtle dump declares its prefixes once."""
-
-    def __init__(self, folder: Path, prefixes: dict[str, str], store: Path) -> None:
-        self.loader = StreamLoader(store)
-        self.raw: IO[bytes] = (folder / "dataset.nt.gz").open("wb")
-        self.nt = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=1)
-        self.ttl: IO[bytes] = (folder / "dataset.ttl").open("wb")
-        self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode())
-        self.jsonl: IO[str] = (folder / "records.jsonl").open("w", encoding="utf-8")
-
-    def add(self, written: Written) -> None:
-        self.loader.write(written.ntriples)
-        self.nt.write(written.ntriples)
-        self.ttl.write(written.turtle)
-        self.jsonl.write(written.line + "\n")
-
-    def __enter__(self) -> _Dumps:
-        return self
-
-    def __exit__(self, kind: object, *exc: object) -> None:
-        self.nt.close()
-        self.raw.close()
-        self.ttl.close()
-        self.jsonl.close()
-        if kind is None:
-            self.loader.close()
-        else:
-            self.loader.abort()
-
-
-DUMP_TYPES = {
-    "dataset.nt.gz": ("application/n-triples", "N-Triples (gzip)"),
-    "dataset.ttl": ("text/turtle", "Turtle"),
-    "records.jsonl": ("application/ld+json", "JSON-LD, one resource per line"),
-}
-
-
-def _checksums(folder: Path) -> list[Dump]:
-    result = []
-    lines = []
-    for name in sorted(DUMP_TYPES):
-        digest = hashlib.sha256()
-        with (folder / name).open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        media_type, label = DUMP_TYPES[name]
-        result.append(
-            Dump(
-                f"dumps/{name}",
-                media_type,
-                label,
-                digest.hexdigest(),
-                (folder / name).stat().st_size,
-            )
-        )
-        lines.append(f"{digest.hexdigest()}  {name}\n")
-    (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
-    return result
-
-
-def _modified(config: Config, published: list[_Published]) -> str:
-    if config.source_date_epoch is not None:
-        return datetime.fromtimestamp(config.source_date_epoch, UTC).strftime("%Y-%m-%d")
-    return max((p.lastmod for p in published if p.lastmod), default="")
-
-
 def _write_static(root: Path, site: SiteWriter, vocab: Vocab) -> None:
     (root / "context.jsonld").write_text(
         json.dumps(site.context, indent=2) + "\n", encoding="utf-8"
@@ -433,57 +351,6 @@ def _write_static(root: Path, site: SiteWriter, vocab: Vocab) -> None:
     (root / "vocab").mkdir(exist_ok=True)
     ttl = vocab.lod_ttl.replace("<BASE/vocab/", f"<{site.minter.base}vocab/")
     (root / "vocab" / "lod.ttl").write_text(ttl, encoding="utf-8")
-
-
-def _write_index(
-    root: Path,
-    config: Config,
-    published: list[_Published],
-    report: BuildReport,
-    dumps_list: list[Dump],
-) -> None:
-    from lod.publish.html import environment
-
-    records = [
-        {
-            "href": "doc/" + p.uri[len(config.base_uri) :] + ".html",
-            "title": p.title or p.id,
-            "date": p.date,
-            "id": p.id,
-        }
-        for p in published
-    ]
-    html = (
-        environment()
-        .get_template("index.html")
-        .render(
-            title=config.title,
-            description=config.description,
-            records=records,
-            triples=report.triples,
-            dumps=[{"path": d.path, "label": d.label} for d in dumps_list],
-        )
-    )
-    (root / "index.html").write_text(html, encoding="utf-8")
-
-
-def _write_sitemap(
-    root: Path, minter: Minter, published: list[_Published], entities: dict[str, Entity]
-) -> None:
-    from xml.sax.saxutils import escape
-
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-        f"<url><loc>{escape(minter.base)}index.html</loc></url>",
-    ]
-    for p in published:
-        lastmod = f"<lastmod>{p.lastmod}</lastmod>" if p.lastmod else ""
-        lines.append(f"<url><loc>{escape(minter.doc(p.uri))}.html</loc>{lastmod}</url>")
-    for uri in sorted(entities):
-        lines.append(f"<url><loc>{escape(minter.doc(uri))}.html</loc></url>")
-    lines.append("</urlset>")
-    (root / "sitemap.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _check_output(out: Path) -> None:

@@ -6,8 +6,12 @@ core) and returns to the parent only what the parent merges or streams into the 
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,7 @@ from lod.model import Record
 from lod.namespaces import prefixes_for
 from lod.publish.html import Page, render
 from lod.store import die_with_parent
-from lod.uris import Minter
+from lod.uris import Minter, slugify
 from lod.vocab import Vocab, load_vocab
 
 
@@ -73,9 +77,15 @@ class SiteWriter:
         html = render(triples, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
         return Written(
-            without_subjects(out["ntriples"], (shared or set()) - {thing_uri}),
+            gzip.compress(
+                without_subjects(out["ntriples"], (shared or set()) - {thing_uri}),
+                compresslevel=1,
+                mtime=0,
+            ),
             turtle_body(out["turtle"]),
             line,
+            hashlib.sha256(out["turtle"]).hexdigest(),
+            len(out["turtle"]),
         )
 
 
@@ -103,9 +113,21 @@ def turtle_body(data: bytes) -> bytes:
 
 @dataclass(slots=True)
 class Written:
+    """One resource's share of the dumps, and its content hash for the change log.
+
+    `ntriples` is a gzip member of its own: members concatenate into a valid gzip file, so an
+    incremental build splices the dump instead of recompressing it. `digest` and `length` are
+    those of the Turtle document, the resource's content as the feeds announce it."""
+
     ntriples: bytes
     turtle: bytes
     line: str
+    digest: str
+    length: int
+
+    @property
+    def plain_ntriples(self) -> bytes:
+        return gzip.decompress(self.ntriples)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -128,6 +150,11 @@ class RecordDone:
     summary: str = ""
     text: str = ""
     labels: list[str] = field(default_factory=list)
+    file: str = ""
+    record_kind: str = "document"
+    source_hash: str = ""
+    sets: dict[str, str] = field(default_factory=dict)
+    """OAI-PMH set specs of the record (type, holding archive, collection) and their names."""
 
 
 class Worker:
@@ -163,6 +190,10 @@ class Worker:
             item.summary,
             "\n".join(text for text in (item.text, item.transcript) if text),
             index_labels(mapped, item.alt_title),
+            item.origin.file,
+            item.kind,
+            source_hash(item),
+            record_sets(mapped, item, self.minter),
         )
 
     def entity(self, job: tuple[Entity, list[dict[str, str]]]) -> Written:
@@ -189,6 +220,35 @@ def index_labels(mapped: Mapped, alt_title: str) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
+SET_GROUPS = {
+    "type": "Document types",
+    "archive": "Holding archives",
+    "collection": "Collections",
+}
+"""OAI-PMH's top-level sets; a record is in a leaf such as `archive:aprf` and so in its parent."""
+
+
+def record_sets(mapped: Mapped, record: Record, minter: Minter) -> dict[str, str]:
+    """The record's set specs and names: its document type, holding archives, collections."""
+    sets: dict[str, str] = {}
+    if record.doc_type:
+        sets[f"type:{slugify(record.doc_type)}"] = record.doc_type
+    for entity in mapped.entities:
+        if entity.kind in ("archive", "collection") and entity.uri in mapped.linked:
+            sets[minter.path(entity.uri).replace("/", ":")] = entity.label
+    return {spec: sets[spec] for spec in sorted(sets) if _SPEC.fullmatch(spec)}
+
+
+def source_hash(record: Record) -> str:
+    """What a record was read as: equal hashes need no new mapping. Where it was read (file,
+    line) is left out, as it shapes error messages only, never the published data; so a row
+    inserted above a record does not make it change."""
+    fields = asdict(record)
+    del fields["origin"], fields["origins"]
+    data = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
 def lastmod(record: Record) -> str:
     for value in (record.modified, record.uploaded):
         if len(value) >= 10 and value[4] == "-" and value[7] == "-":
@@ -196,6 +256,7 @@ def lastmod(record: Record) -> str:
     return ""
 
 
+_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 _WORKER: Worker | None = None
 
 

@@ -118,11 +118,23 @@ def detect(text: str) -> ModuleType | None:
     return None
 
 
+def source_files(paths: Iterable[Path], base: Path | None = None) -> list[tuple[Path, str]]:
+    """Every source file in reading order, with the label reports use: its name relative
+    to `base`. A build compares these with the last one's to read only what changed."""
+    return [
+        (path, str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path))
+        for path in find_files(paths)
+    ]
+
+
 def read_sources(paths: Iterable[Path], base: Path | None = None) -> Iterator[Item]:
     """All items from all files under `paths`; file names are reported relative to `base`."""
+    yield from read_files(source_files(paths, base))
+
+
+def read_files(files: Iterable[tuple[Path, str]]) -> Iterator[Item]:
     vocab = load_vocab()
-    for path in find_files(paths):
-        label = str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path)
+    for path, label in files:
         yield from read_file(path, label, vocab)
 
 

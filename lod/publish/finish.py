@@ -1,0 +1,210 @@
+"""The whole-site files every build writes last, full or incremental alike: the dataset
+description (VoID), the index page, the sitemap, report.json and build.json.
+
+They are made from the build state and the change log, never from what one build happened to
+read, so an incremental build writes them exactly as a full build of the same input would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from pyoxigraph import Triple
+
+from lod.changelog import ChangeLog
+from lod.config import Config
+from lod.namespaces import PREFIXES
+from lod.publish.dataset import Dump, dataset_triples
+from lod.publish.state import BuildState
+from lod.publish.writer import SiteWriter
+from lod.store import BUILD_INFO
+from lod.uris import Minter
+
+MARKER = ".lod-output"
+EXAMPLES = 5
+SITEMAP_LIMIT = 50_000
+"""URLs per sitemap file, the sitemaps protocol's limit; more make a sitemap index."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did; written as report.json and summarized on stderr."""
+
+    attempted: int = 0
+    published: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    entities: int = 0
+    triples: int = 0
+    errors: list[dict[str, Any]] | None = None
+    skipped: list[dict[str, str]] | None = None
+    changes: dict[str, int] | None = None
+    incremental: bool = False
+
+    def __post_init__(self) -> None:
+        self.errors = self.errors or []
+        self.skipped = self.skipped or []
+        self.changes = self.changes or {"created": 0, "updated": 0, "deleted": 0}
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.rejected or self.duplicates else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attempted": self.attempted,
+            "published": self.published,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "entities": self.entities,
+            "triples": self.triples,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "changes": self.changes,
+        }
+
+
+def describe(
+    root: Path,
+    config: Config,
+    site: SiteWriter,
+    *,
+    triples: int,
+    records: list[str],
+    entities: int,
+    dumps: list[Dump],
+    modified: str,
+) -> list[Triple]:
+    """Write the dataset description (doc/dataset.*, /.well-known/void); return its triples
+    for the store."""
+    minter = site.minter
+    description = dataset_triples(
+        config,
+        minter.dataset,
+        triples=triples,
+        entities=entities,
+        records=len(records),
+        examples=records[:EXAMPLES],
+        dumps=dumps,
+        modified=modified,
+        vocabularies=sorted(
+            {PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}
+        ),
+    )
+    site.write(minter.dataset, description, config.title)
+    (root / ".well-known").mkdir(exist_ok=True)
+    (root / ".well-known" / "void").write_bytes((root / "doc" / "dataset.ttl").read_bytes())
+    return description
+
+
+def modified_date(config: Config, lastmods: list[str]) -> str:
+    if config.source_date_epoch is not None:
+        return datetime.fromtimestamp(config.source_date_epoch, UTC).strftime("%Y-%m-%d")
+    return max((m for m in lastmods if m), default="")
+
+
+def write_pages(
+    root: Path,
+    config: Config,
+    minter: Minter,
+    state: BuildState,
+    log: ChangeLog,
+    report: BuildReport,
+    dumps: list[Dump],
+) -> None:
+    """index.html, the sitemap, robots.txt, report.json, build.json and the output marker."""
+    from lod.publish.html import environment
+
+    records = [
+        {
+            "href": "doc/" + minter.path(r.uri) + ".html",
+            "title": r.title or r.id,
+            "date": r.date,
+            "id": r.id,
+        }
+        for r in state.ordered_records()
+    ]
+    html = (
+        environment()
+        .get_template("index.html")
+        .render(
+            title=config.title,
+            description=config.description,
+            records=records,
+            triples=report.triples,
+            dumps=[{"path": d.path, "label": d.label} for d in dumps],
+        )
+    )
+    (root / "index.html").write_text(html, encoding="utf-8")
+    write_sitemap(root, minter, log)
+    (root / "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8"
+    )
+    (root / "report.json").write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    info = {
+        "base_uri": config.base_uri,
+        "title": config.title,
+        "records": report.published,
+        "triples": report.triples,
+    }
+    (root / BUILD_INFO).write_text(
+        json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (root / MARKER).write_text("lod build output\n", encoding="utf-8")
+
+
+def write_sitemap(root: Path, minter: Minter, log: ChangeLog) -> None:
+    """Every published page with `lastmod` from the change log (when its content last
+    changed); over SITEMAP_LIMIT URLs, a sitemap index with numbered parts in sitemaps/."""
+    urls = [(f"{minter.base}index.html", "")]
+    for kind in ("record", None):
+        after = ""
+        while page := log.resources(kind=kind, after=after, limit=10_000):
+            after = page[-1].uri
+            urls.extend(
+                (minter.doc(r.uri) + ".html", r.modified)
+                for r in page
+                if (kind or r.kind != "record")
+            )
+    folder = root / "sitemaps"
+    if len(urls) <= SITEMAP_LIMIT:
+        _urlset(root / "sitemap.xml", urls)
+        return
+    folder.mkdir(exist_ok=True)
+    names = []
+    for number, start in enumerate(range(0, len(urls), SITEMAP_LIMIT), 1):
+        name = f"sitemap-{number:04d}.xml"
+        part = urls[start : start + SITEMAP_LIMIT]
+        _urlset(folder / name, part)
+        names.append((name, max(m for _, m in part)))
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for name, lastmod in names:
+        stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+        lines.append(f"<sitemap><loc>{escape(minter.base)}sitemaps/{name}</loc>{stamp}</sitemap>")
+    lines.append("</sitemapindex>")
+    (root / "sitemap.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _urlset(path: Path, urls: list[tuple[str, str]]) -> None:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for loc, lastmod in urls:
+        stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{escape(loc)}</loc>{stamp}</url>")
+    lines.append("</urlset>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+__all__ = ["MARKER", "BuildReport", "describe", "modified_date", "write_pages", "write_sitemap"]

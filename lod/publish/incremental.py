@@ -1,0 +1,568 @@
+"""Incremental republishing: rebuild only the records whose source changed, the entities they
+touch, and the whole-site files; splice the dumps; patch copies of the store and the index.
+
+A build over an existing output with the same fingerprint (settings, vocabularies, code)
+reads only source files whose size or modification time changed, maps only records whose
+source hash changed, and leaves every other file as it is: same bytes, same inode, same
+modification time, so ETags, Last-Modified and datestamps hold.
+
+Nothing is written into the output until everything is ready in a staging folder beside it.
+Then a journal names the staging folder and the files to delete, the staged files are renamed
+into place and the journal is removed. A build killed while renaming leaves the journal, and
+the next build or server start finishes the renaming (`recover`), so the output is either the
+last publication or the new one. Big changes (many records, a duplicate ID across files) are
+left to a full build, which is faster for them and keeps the rules simple.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse
+
+from lod.authorities import Entity
+from lod.changelog import LOG_FILE, ChangeLog, State
+from lod.config import Config
+from lod.errors import PublishError, SourceError
+from lod.model import Record
+from lod.namespaces import prefixes_for
+from lod.publish.dataset import Dump
+from lod.publish.dumps import DumpWriter, OldDumps, same_bytes
+from lod.publish.finish import BuildReport, describe, modified_date, write_pages
+from lod.publish.state import (
+    ENTITIES,
+    RECORDS,
+    STATE_FILE,
+    BuildState,
+    FileRow,
+    Part,
+    entity_from_json,
+)
+from lod.publish.steps import (
+    MAX_BACKLINKS,
+    backlink,
+    deduplicated,
+    kind_of,
+    record_row,
+    replay,
+    report_error,
+    report_skip,
+    spans,
+)
+from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
+from lod.sources import Skipped, read_files
+from lod.store import BUILD_INFO, STORE_DIR
+from lod.textindex import INDEX_FILE, TextIndexWriter
+
+MAX_CHANGED = 2_000
+"""More changed records than this, or than a tenth of all, go to a (parallel) full build."""
+FORMATS = (".ttl", ".nt", ".jsonld", ".rdf", ".html")
+
+
+@dataclass
+class _Plan:
+    """What the staging folder holds beyond its files: paths to delete from the output."""
+
+    deletions: list[str] = field(default_factory=list)
+
+
+def update(
+    files: list[tuple[Path, str]],
+    out: Path,
+    config: Config,
+    print_: str,
+    on_problem: Callable[[str], None],
+) -> BuildReport | None:
+    """Republish what changed in place; None when a full build is needed instead."""
+    if _old_fingerprint(out) != print_:
+        return None
+    stage = out.parent / f".{out.name}.building-{os.getpid()}"
+    stage.mkdir()
+    try:
+        result = _stage(files, out, stage, config, on_problem)
+        if result is None:
+            shutil.rmtree(stage, ignore_errors=True)
+            return None
+        report, plan = result
+        if config.strict and report.exit_code != 0:
+            shutil.rmtree(stage, ignore_errors=True)
+            return report
+        commit(stage, out, plan.deletions)
+        return report
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _old_fingerprint(out: Path) -> str:
+    try:
+        with sqlite3.connect(f"file:{out / STATE_FILE}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+    except sqlite3.Error:
+        return ""
+    return str(row[0]) if row else ""
+
+
+def _stage(
+    files: list[tuple[Path, str]],
+    out: Path,
+    stage: Path,
+    config: Config,
+    on_problem: Callable[[str], None],
+) -> tuple[BuildReport, _Plan] | None:
+    shutil.copyfile(out / STATE_FILE, stage / STATE_FILE)
+    state = BuildState(stage / STATE_FILE)
+    try:
+        result = _Incremental(files, out, stage, config, state, on_problem).run()
+    except BaseException:
+        state.abort()
+        raise
+    if result is None:
+        state.abort()
+    else:
+        state.commit()
+    return result
+
+
+class _Incremental:
+    def __init__(
+        self,
+        files: list[tuple[Path, str]],
+        out: Path,
+        stage: Path,
+        config: Config,
+        state: BuildState,
+        on_problem: Callable[[str], None],
+    ) -> None:
+        self.files = files
+        self.out = out
+        self.stage = stage
+        self.config = config
+        self.state = state
+        self.on_problem = on_problem
+        self.worker = Worker(stage, config.base_uri)
+        self.minter = self.worker.minter
+        self.report = BuildReport(incremental=True)
+
+    def run(self) -> tuple[BuildReport, _Plan] | None:
+        state = self.state
+        old_files = state.files()
+        ranks = {label: rank for rank, (_, label) in enumerate(self.files)}
+        changed: list[tuple[Path, str]] = []
+        for path, label in self.files:
+            known = old_files.get(label)
+            stat = path.stat()
+            if known is None or (known.size, known.mtime) != (stat.st_size, stat.st_mtime_ns):
+                changed.append((path, label))
+        gone = [label for label in old_files if label not in ranks]
+        moved = any(old_files[label].rank != ranks[label] for label in old_files if label in ranks)
+        if not changed and not gone and not moved:
+            return self._unchanged(old_files), _Plan()
+        if moved:
+            return None  # files in a new order: every entity's merge order may change
+        changed_labels = {label for _, label in changed}
+        unread = set(ranks) - changed_labels
+        by_hash: dict[str, str] = {}
+        before: dict[str, set[str]] = {}
+        old_order: list[str] = []
+        for label in sorted(
+            [*changed_labels, *gone], key=lambda x: old_files[x].rank if x in old_files else -1
+        ):
+            for old in state.records_of(label):
+                by_hash[old.source_hash] = old.uri
+                before[old.uri] = state.entity_uris_of(old.uri)
+                old_order.append(old.uri)
+        kept_keys = {
+            (kind, rid)
+            for label in unread
+            for kind, rid in state.db.execute(
+                "SELECT kind, id FROM records WHERE file = ?", (label,)
+            )
+        }
+        notes: dict[str, list[dict[str, object]]] = {label: [] for label in changed_labels}
+        rows: dict[str, int] = {}
+        done: list[RecordDone] = []
+        kept: set[str] = set()
+        kept_order: list[str] = []
+        for item in deduplicated(read_files(changed)):
+            if isinstance(item, Skipped):
+                entry = {"file": item.file, "reason": item.reason}
+                notes.setdefault(item.file, []).append({"skipped": entry})
+                continue
+            if isinstance(item, Record):
+                if (item.kind, item.id) in kept_keys:
+                    return None  # the same ID in an unchanged file: first-read order decides
+                row = rows.get(item.origin.file, 0)
+                rows[item.origin.file] = row + 1
+                uri = by_hash.get(source_hash(item))
+                if uri is not None and uri not in kept:
+                    state.move_record(uri, item.origin.file, row)
+                    kept.add(uri)
+                    kept_order.append(uri)
+                    continue
+                if len(done) >= MAX_CHANGED:
+                    return None
+                result = self.worker.record(item)
+                if isinstance(result, RecordDone):
+                    result_row = row
+                    done.append(result)
+                    state.put_record(record_row(result, result_row), result.entities)
+                    continue
+                item = result
+            if isinstance(item, SourceError):
+                notes.setdefault(item.file or "", []).append({"error": item})
+        total = state.db.execute("SELECT count(*) FROM records").fetchone()[0]
+        if len(done) > max(10, total // 10):
+            return None
+        if [u for u in old_order if u in kept] != kept_order:
+            return None  # records swapped places: entity merges and backlinks follow that order
+        new_uris = {d.uri for d in done}
+        unread_uris = {
+            uri
+            for label in unread
+            for (uri,) in state.db.execute("SELECT uri FROM records WHERE file = ?", (label,))
+        }
+        if new_uris & (unread_uris - kept):
+            return None  # a changed record took the URI of one in an unread file
+        removed = [uri for uri in before if uri not in kept and uri not in new_uris]
+        for uri in removed:
+            state.drop_record(uri)
+        for label in gone:
+            state.drop_file(label)
+        return self._publish(
+            old_files, ranks, changed, notes, done, removed, before, {d.uri for d in done}
+        )
+
+    def _unchanged(self, old_files: dict[str, FileRow]) -> BuildReport:
+        """Nothing to do: report what the last build published, write nothing."""
+        old = json.loads((self.out / "report.json").read_text(encoding="utf-8"))
+        report = self.report
+        for key in ("attempted", "published", "rejected", "duplicates", "entities", "triples"):
+            setattr(report, key, int(old.get(key, 0)))
+        report.errors = list(old.get("errors", []))
+        report.skipped = list(old.get("skipped", []))
+        for row in sorted(old_files.values(), key=lambda f: f.rank):
+            for note in row.notes:
+                if "skipped" in note:
+                    self.on_problem(
+                        f"notice: {note['skipped']['file']}: skipped, {note['skipped']['reason']}"
+                    )
+                else:
+                    entry = note["error"]
+                    self.on_problem(f"error: {entry.get('file')}: {entry.get('error', '')}")
+        return report
+
+    def _publish(
+        self,
+        old_files: dict[str, FileRow],
+        ranks: dict[str, int],
+        changed: list[tuple[Path, str]],
+        notes: dict[str, list[dict[str, object]]],
+        done: list[RecordDone],
+        removed: list[str],
+        before: dict[str, set[str]],
+        rewritten_records: set[str],
+    ) -> tuple[BuildReport, _Plan]:
+        state, report, minter = self.state, self.report, self.minter
+        changed_labels = {label for _, label in changed}
+        stats = {label: path.stat() for path, label in changed}
+        # Files in reading order, their report entries replayed or made anew.
+        for _path, label in self.files:
+            if label in changed_labels:
+                entries: list[dict[str, object]] = []
+                for note in notes.get(label, []):
+                    if "error" in note:
+                        error = note["error"]
+                        assert isinstance(error, SourceError)
+                        entries.append({"error": report_error(report, error, self.on_problem)})
+                    else:
+                        entry = note["skipped"]
+                        assert isinstance(entry, dict)
+                        report_skip(report, entry, self.on_problem)
+                        entries.append(note)
+                stat = stats[label]
+                state.put_file(
+                    FileRow(label, ranks[label], stat.st_size, stat.st_mtime_ns, entries)  # type: ignore[arg-type]
+                )
+            else:
+                row = old_files[label]
+                replay(report, row.notes, self.on_problem)
+                if row.rank != ranks[label]:
+                    row.rank = ranks[label]
+                    state.put_file(row)
+        records = [r.uri for r in state.ordered_records()]
+        report.published = len(records)
+        report.attempted += report.published
+        record_uris = set(records)
+        # Entities touched by a changed or removed record: merged again from every record's
+        # contribution, in reading order, as the full build merges them.
+        touched: set[str] = set()
+        for uri in removed:
+            touched |= before.get(uri, set())
+        for d in done:
+            touched |= before.get(d.uri, set())
+            touched |= {e.uri for e in d.entities}
+        written: dict[str, Written] = {d.uri: d.written for d in done}
+        removed_entities: list[str] = []
+        entity_rows: dict[str, Entity] = {}
+        for uri in sorted(touched):
+            if uri in record_uris:
+                continue
+            merged, links = self._merge(uri)
+            if merged is None:
+                removed_entities.append(uri)
+                continue
+            entity_rows[uri] = merged
+            written[uri] = self.worker.entity((merged, links))
+        entity_uris = sorted(state.entity_uris() - record_uris)
+        report.entities = len(state.entity_uris())
+        old_parts = state.parts()
+        gone = removed + removed_entities
+        parts, dump_list = self._dumps(
+            records, entity_uris, written, gone, old_parts, entity_rows, done
+        )
+        state.replace_parts(parts)
+        report.triples = self._store(written, gone, old_parts)
+        log = ChangeLog(_copy(self.out / LOG_FILE, self.stage / LOG_FILE))
+        states = [
+            State(d.uri, "record", d.written.digest, d.written.length, d.title, tuple(d.sets))
+            for d in done
+        ] + [
+            State(u, kind_of(minter, u), written[u].digest, written[u].length, e.label)
+            for u, e in sorted(entity_rows.items())
+        ]
+        sets = dict(SET_GROUPS)
+        for d in done:
+            sets.update(d.sets)
+        counts = log.record(states, gone, now=self.config.source_date_epoch, sets=sets)
+        report.changes = counts.as_dict()
+        lastmods = [lastmod for (lastmod,) in state.db.execute("SELECT lastmod FROM records")]
+        description = describe(
+            self.stage,
+            self.config,
+            self.worker.site,
+            triples=report.triples,
+            records=records,
+            entities=report.entities,
+            dumps=dump_list,
+            modified=modified_date(self.config, lastmods),
+        )
+        self._describe_store(description)
+        write_pages(self.stage, self.config, minter, state, log, report, dump_list)
+        log.close()
+        deletions = [
+            "doc/" + minter.path(uri) + suffix for uri in gone for suffix in FORMATS
+        ] + self._stale_sitemaps()
+        return report, _Plan(deletions)
+
+    def _merge(self, uri: str) -> tuple[Entity | None, list[dict[str, str]]]:
+        merged: Entity | None = None
+        links: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for record_uri, text, data in self.state.contributions(uri):
+            entity = entity_from_json(data)
+            if merged is None:
+                merged = entity
+            else:
+                merged.merge(entity)
+            if record_uri not in seen and len(links) < MAX_BACKLINKS:
+                seen.add(record_uri)
+                links.append(backlink(self.minter, uri, record_uri, text))
+        return merged, links
+
+    def _dumps(
+        self,
+        records: list[str],
+        entity_uris: list[str],
+        written: dict[str, Written],
+        gone: list[str],
+        old_parts: dict[str, Part],
+        entities: dict[str, Entity],
+        done: list[RecordDone],
+    ) -> tuple[list[Part], list[Dump]]:
+        """The dumps in a full build's order, old bytes copied, new ones written; the keyword
+        index updated for the rewritten resources on the way."""
+        folder = self.stage / "dumps"
+        folder.mkdir()
+        dumps = DumpWriter(folder, prefixes_for(self.minter.vocab))
+        old = OldDumps(self.out / "dumps")
+        shutil.copyfile(self.out / INDEX_FILE, self.stage / INDEX_FILE)
+        index = TextIndexWriter(self.stage / INDEX_FILE, update=True)
+        index.remove(old_parts[u].docid for u in [*written, *gone] if u in old_parts)
+        by_uri = {d.uri: d for d in done}
+        parts: list[Part] = []
+        try:
+            for section, uris in (
+                (RECORDS, records),
+                (ENTITIES, entity_uris),
+            ):
+                for uri in uris:
+                    kind = "record" if section == RECORDS else kind_of(self.minter, uri)
+                    if uri in written:
+                        ranges = dumps.add(written[uri])
+                        if uri in by_uri:
+                            d = by_uri[uri]
+                            docid = index.add(
+                                uri,
+                                kind_of(self.minter, uri),
+                                d.title,
+                                summary=d.summary,
+                                text=d.text,
+                                labels=d.labels,
+                            )
+                        else:
+                            e = entities[uri]
+                            docid = index.add(
+                                uri, kind, e.label, labels=sorted(e.variants - {e.label})
+                            )
+                    else:
+                        ranges = dumps.copy(old, old_parts[uri])
+                        docid = old_parts[uri].docid
+                    parts.append(Part(uri, section, kind, docid, *spans(ranges)))
+            dump_list = dumps.close()
+            index.close()
+        except BaseException:
+            dumps.abort()
+            index.abort()
+            raise
+        finally:
+            old.close()
+        return parts, dump_list
+
+    def _store(
+        self, written: dict[str, Written], gone: list[str], old_parts: dict[str, Part]
+    ) -> int:
+        """A copy of the store (hard-linked files) with the changed resources' triples swapped."""
+        source = Store.read_only(str(self.out / STORE_DIR))
+        source.backup(str(self.stage / STORE_DIR))
+        del source
+        store = Store(str(self.stage / STORE_DIR))
+        old = OldDumps(self.out / "dumps")
+        try:
+            for uri in [*written, *gone]:
+                part = old_parts.get(uri)
+                if part is None:
+                    continue
+                owned = _owner(uri, self.minter.doc(uri))
+                data = _gunzip(old.read("gz", part.gz))
+                for triple in parse(data, RdfFormat.N_TRIPLES):
+                    if isinstance(triple.subject, NamedNode) and owned(triple.subject.value):
+                        store.remove(
+                            Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
+                        )
+            for resource in written.values():
+                store.load(resource.plain_ntriples, RdfFormat.N_TRIPLES)
+            description = parse(
+                path=str(self.out / "doc" / "dataset.nt"), format=RdfFormat.N_TRIPLES
+            )
+            for triple in description:
+                store.remove(Quad(triple.subject, triple.predicate, triple.object, DefaultGraph()))
+        finally:
+            old.close()
+        self._store_handle = store
+        return len(store)
+
+    def _describe_store(self, description: list[Triple]) -> None:
+        """Add the new dataset description (the old one left with the other old triples)."""
+        store = self._store_handle
+        store.extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
+        store.flush()
+        del self._store_handle
+
+    def _stale_sitemaps(self) -> list[str]:
+        folder = self.out / "sitemaps"
+        if not folder.is_dir():
+            return []
+        fresh = {p.name for p in (self.stage / "sitemaps").glob("*.xml")}
+        return [f"sitemaps/{p.name}" for p in folder.glob("*.xml") if p.name not in fresh]
+
+
+def _owner(uri: str, doc: str) -> Callable[[str], bool]:
+    """Subjects a resource's document owns: its URI, its fragments, its document's URI. Other
+    subjects in an entity's graph (a linked place's name) belong to their own resources."""
+    prefix = uri + "#"
+    return lambda s: s == uri or s == doc or s.startswith(prefix)
+
+
+def _gunzip(data: bytes) -> bytes:
+    return gzip.decompress(data)
+
+
+def _copy(source: Path, target: Path) -> Path:
+    if source.is_file():
+        shutil.copyfile(source, target)
+    return target
+
+
+# --- committing --------------------------------------------------------------------------------
+
+
+def _journal(out: Path) -> Path:
+    return out.parent / f".{out.name}.commit"
+
+
+def commit(stage: Path, out: Path, deletions: list[str]) -> None:
+    """Move the staged files into the output, unchanged ones excepted, under a journal."""
+    for path in sorted(stage.rglob("*")):
+        if path.is_file() and STORE_DIR not in path.relative_to(stage).parts[:1]:
+            target = out / path.relative_to(stage)
+            if same_bytes(path, target):
+                path.unlink()
+    journal = _journal(out)
+    temporary = journal.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump({"stage": str(stage), "delete": deletions}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, journal)
+    _apply(stage, out, deletions)
+    journal.unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """Finish a commit a killed build left half done (see the module docstring)."""
+    journal = _journal(out)
+    if not journal.exists():
+        return
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        stage, deletions = Path(plan["stage"]), list(plan["delete"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise PublishError(f"cannot read the commit journal {journal}: {exc}") from exc
+    _apply(stage, out, deletions)
+    journal.unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _apply(stage: Path, out: Path, deletions: list[str]) -> None:
+    """Idempotent: a file already moved is no longer in the stage. build.json goes last, as
+    the server reloads a build when it changes."""
+    info = stage / BUILD_INFO
+    for path in sorted(stage.rglob("*")):
+        relative = path.relative_to(stage)
+        if relative.parts[0] == STORE_DIR or path == info or not path.is_file():
+            continue
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    staged_store = stage / STORE_DIR
+    if staged_store.is_dir():
+        old_store = stage / f".old-{STORE_DIR}"
+        if (out / STORE_DIR).exists():
+            os.replace(out / STORE_DIR, old_store)
+        os.replace(staged_store, out / STORE_DIR)
+    for relative_path in deletions:
+        (out / relative_path).unlink(missing_ok=True)
+    if info.exists():
+        os.replace(info, out / BUILD_INFO)
+
+
+__all__ = ["commit", "recover", "update"]

@@ -1,0 +1,132 @@
+"""Steps both kinds of build share: reporting items, deduplicating records, backlinks.
+
+A full build (lod.publish.site) and an incremental one (lod.publish.incremental) must report,
+order and link exactly alike, so that an incremental build's output is the full build's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lod.changelog import LOG_FILE, ChangeLog
+from lod.errors import SourceError
+from lod.model import Record
+from lod.publish.dumps import Ranges
+from lod.publish.finish import BuildReport
+from lod.publish.state import RecordRow
+from lod.publish.writer import RecordDone
+from lod.uris import Minter
+
+MAX_BACKLINKS = 500
+
+
+def backlink(minter: Minter, entity_uri: str, record_uri: str, text: str) -> dict[str, str]:
+    """The link an entity page shows to a record that refers to it."""
+    depth = minter.path(entity_uri).count("/") + 1
+    return {"href": "../" * depth + "doc/" + minter.path(record_uri) + ".html", "text": text}
+
+
+def report_skip(
+    report: BuildReport, entry: dict[str, str], on_problem: Callable[[str], None]
+) -> None:
+    assert report.skipped is not None
+    report.skipped.append(entry)
+    on_problem(f"notice: {entry['file']}: skipped, {entry['reason']}")
+
+
+def report_error(
+    report: BuildReport, error: SourceError, on_problem: Callable[[str], None]
+) -> dict[str, Any]:
+    """Count a rejected or duplicate record and return its report entry."""
+    assert report.errors is not None
+    report.attempted += 1
+    duplicate = isinstance(error, DuplicateError)
+    if duplicate:
+        report.duplicates += 1
+    else:
+        report.rejected += 1
+    entry = {**error.as_dict(), "kind": "duplicate" if duplicate else "rejected"}
+    report.errors.append(entry)
+    on_problem(f"error: {error}")
+    return entry
+
+
+def replay(
+    report: BuildReport, notes: list[dict[str, Any]], on_problem: Callable[[str], None]
+) -> None:
+    """Report again what an unread, unchanged file gave last time (rejected records, skips)."""
+    assert report.errors is not None
+    for note in notes:
+        if "skipped" in note:
+            report_skip(report, note["skipped"], on_problem)
+            continue
+        entry = note["error"]
+        report.attempted += 1
+        if entry.get("kind") == "duplicate":
+            report.duplicates += 1
+        else:
+            report.rejected += 1
+        report.errors.append(entry)
+        on_problem(f"error: {entry.get('file')}: {entry.get('error', '')}")
+
+
+def record_row(done: RecordDone, row: int) -> RecordRow:
+    return RecordRow(
+        done.uri,
+        done.file,
+        row,
+        done.id,
+        done.record_kind,
+        done.title,
+        done.date,
+        done.lastmod,
+        done.source_hash,
+        done.sets,
+    )
+
+
+def spans(ranges: Ranges) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    return ranges.gz, ranges.ttl, ranges.js
+
+
+def carry_log(previous: Path, root: Path) -> ChangeLog:
+    """The log goes on from the last build's, whatever this build rebuilds."""
+    old = previous / LOG_FILE
+    if old.is_file():
+        shutil.copyfile(old, root / LOG_FILE)
+    return ChangeLog(root / LOG_FILE)
+
+
+def kind_of(minter: Minter, uri: str) -> str:
+    """'record', 'agent', ... : the first segment of the URI path (record sets live under
+    their archive, so they are found as 'archive')."""
+    return minter.path(uri).split("/", 1)[0]
+
+
+class DuplicateError(SourceError):
+    """A record whose ID an earlier record already has; the later copy is not published."""
+
+
+def deduplicated(items: Iterable[object]) -> Iterator[object]:
+    """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files."""
+    seen: dict[tuple[str, str], str] = {}
+    for item in items:
+        if isinstance(item, Record):
+            key = (item.kind, item.id)
+            where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
+            if key in seen:
+                yield DuplicateError(
+                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
+                    file=item.origin.file,
+                    line=item.origin.line,
+                    field="id",
+                    value=item.id,
+                    hint="give each record its own ID; this copy was not published",
+                    record_id=item.id,
+                )
+                continue
+            seen[key] = where
+        yield item

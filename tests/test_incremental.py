@@ -1,0 +1,169 @@
+"""Incremental, idempotent republishing: a build over an earlier one rebuilds only what changed,
+leaves every other file untouched, and gives what a full build of the same input gives."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import BASE, RECORDS, corpus_path
+from pyoxigraph import Store
+
+from lod.changelog import LOG_FILE, ChangeLog
+from lod.config import Config
+from lod.publish.site import build
+from lod.publish.state import STATE_FILE
+
+T0, T1, T2 = 1_700_000_000, 1_700_086_400, 1_700_172_800
+VOLATILE = {LOG_FILE, STATE_FILE, "report.json", "sitemap.xml", "search.sqlite"}
+"""Files that carry history or build bookkeeping, compared by content below, not by bytes."""
+
+
+def config(epoch: int) -> Config:
+    return Config(base_uri=BASE, progress=False, workers=1, source_date_epoch=epoch)
+
+
+def files(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Every file but the store: bytes, inode, modification time."""
+    result = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and relative.parts[0] != "store":
+            stat = path.stat()
+            result[str(relative)] = (path.read_bytes(), stat.st_ino, stat.st_mtime_ns)
+    return result
+
+
+def quads(folder: Path) -> set[str]:
+    store = Store.read_only(str(folder / "store"))
+    return {str(q) for q in store}
+
+
+def index_rows(folder: Path) -> list[tuple[str, ...]]:
+    with sqlite3.connect(folder / "search.sqlite") as db:
+        return sorted(db.execute("SELECT uri, title, summary, labels, text FROM docs"))
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(corpus_path("wilson-da", "scrape", "wilson_archive.csv"), folder / "scrape.csv")
+    shutil.copy(RECORDS / "112095.txt", folder / "112095.txt")
+    return folder
+
+
+def edit_csv(path: Path, record_id: str | None, title: str = "", drop: bool = False) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    kept = []
+    for row in rows:
+        if row["record_id"] == record_id:
+            if drop:
+                continue
+            row["title"] = title
+        kept.append(row)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows(kept)
+
+
+def first_ids(path: Path, count: int) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row["record_id"] for row, _ in zip(csv.DictReader(handle), range(count), strict=False)]
+
+
+def test_unchanged_input_changes_no_byte(tmp_path: Path, sources: Path) -> None:
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    before = files(out)
+    report = build([sources], out, config(T1), base_dir=sources)
+    assert report.incremental and report.changes == {"created": 0, "updated": 0, "deleted": 0}
+    assert files(out) == before, "bytes, inodes and modification times all stay"
+
+
+def test_one_changed_record_equals_a_full_build(tmp_path: Path, sources: Path) -> None:
+    out, full = tmp_path / "site", tmp_path / "full"
+    build([sources], out, config(T0), base_dir=sources)
+    before = files(out)
+    target, other = first_ids(sources / "scrape.csv", 2)
+    edit_csv(sources / "scrape.csv", target, title="A corrected title for the record")
+    report = build([sources], out, config(T1), base_dir=sources)
+    assert report.incremental
+    assert report.changes["updated"] >= 1 and report.changes["deleted"] == 0
+    after = files(out)
+
+    # untouched files keep bytes, inode and modification time (so ETags and Last-Modified)
+    for name in (f"doc/record/{other}.ttl", f"doc/record/{other}.html", "doc/record/112095.nt"):
+        assert after[name] == before[name], name
+    assert after[f"doc/record/{target}.ttl"][0] != before[f"doc/record/{target}.ttl"][0]
+    assert b"A corrected title" in after[f"doc/record/{target}.ttl"][0]
+
+    # the same input built from scratch gives the same site
+    build([sources], full, config(T1), base_dir=sources)
+    expected = files(full)
+    assert after.keys() == expected.keys()
+    differ = {k for k in after if after[k][0] != expected[k][0]} - VOLATILE
+    assert not differ, f"incremental and full builds differ in {sorted(differ)[:10]}"
+    assert quads(out) == quads(full)
+    assert index_rows(out) == index_rows(full)
+    assert json.loads(after["report.json"][0])["published"] == json.loads(
+        expected["report.json"][0]
+    )["published"]
+
+    # the change log knows what changed, and when
+    with ChangeLog(out / LOG_FILE, readonly=True) as log:
+        record = log.resource(f"{BASE}record/{target}")
+        untouched = log.resource(f"{BASE}record/{other}")
+        assert record is not None and untouched is not None
+        assert record.modified == "2023-11-15T22:13:20Z" and record.created == "2023-11-14T22:13:20Z"
+        assert untouched.modified == "2023-11-14T22:13:20Z"
+
+
+def test_removed_record_leaves_site_dumps_and_store(tmp_path: Path, sources: Path) -> None:
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    (target,) = first_ids(sources / "scrape.csv", 1)
+    uri = f"{BASE}record/{target}"
+    edit_csv(sources / "scrape.csv", target, drop=True)
+    report = build([sources], out, config(T2), base_dir=sources)
+    assert report.incremental and report.changes["deleted"] >= 1
+    assert not (out / "doc" / "record" / f"{target}.ttl").exists()
+    assert f"<{uri}>".encode() not in (out / "dumps" / "dataset.ttl").read_bytes()
+    assert not any(uri in q for q in quads(out))
+    with ChangeLog(out / LOG_FILE, readonly=True) as log:
+        gone = log.resource(uri)
+        assert gone is not None and gone.deleted == "2023-11-16T22:13:20Z"
+    full = tmp_path / "full"
+    build([sources], full, config(T2), base_dir=sources)
+    assert quads(out) == quads(full)
+    assert (out / "dumps" / "dataset.ttl").read_bytes() == (
+        full / "dumps" / "dataset.ttl"
+    ).read_bytes()
+
+
+def test_removed_source_file_and_records_back(tmp_path: Path, sources: Path) -> None:
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    page = (sources / "112095.txt").read_bytes()
+    (sources / "112095.txt").unlink()
+    report = build([sources], out, config(T1), base_dir=sources)
+    assert report.changes["deleted"] >= 1
+    assert not (out / "doc" / "record" / "112095.html").exists()
+    (sources / "112095.txt").write_bytes(page)
+    report = build([sources], out, config(T2), base_dir=sources)
+    assert report.changes["created"] >= 1
+    with ChangeLog(out / LOG_FILE, readonly=True) as log:
+        back = log.resource(f"{BASE}record/112095")
+        assert back is not None and back.deleted is None
+        assert [c.change for c in log.changes(limit=10**6) if c.uri == back.uri] == [
+            "created",
+            "deleted",
+            "created",
+        ]
