@@ -135,7 +135,8 @@ def answer(repo: Repository, request: Request) -> Response:
     if request.method in ("GET", "HEAD"):
         params = request.params
     elif request.method == "POST":
-        if request.header("content-type").split(";")[0].strip().lower() != FORM:
+        kind = request.header("content-type").split(";")[0].strip().lower()
+        if request.body and kind != FORM:
             return error(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 f"POST the OAI-PMH arguments as {FORM}",
@@ -175,13 +176,11 @@ def respond(repo: Repository, params: dict[str, list[str]]) -> str:
     name = names[0]
     try:
         args = _arguments(name, verb, params)
-    except OAIError as problem:
-        return _envelope(now, repo.base_url, {}, _error(problem))
-    try:
         body = verb.answer(repo, name, args)
     except OAIError as problem:
-        body = _error(problem)
-    return _envelope(now, repo.base_url, {"verb": name, **dict(sorted(args.items()))}, body)
+        echo = {} if problem.code in (BAD_VERB, BAD_ARGUMENT) else {"verb": name, **args}
+        return _envelope(now, repo.base_url, echo, _error(problem))
+    return _envelope(now, repo.base_url, {"verb": name, **args}, body)
 
 
 def _bad_verb(names: list[str]) -> str:
@@ -460,7 +459,9 @@ def _error(problem: OAIError) -> str:
 def _envelope(now: str, base_url: str, echo: dict[str, str], body: str) -> str:
     """The response document (section 3.2): the request element echoes only valid arguments,
     and none at all after badVerb or badArgument."""
-    attributes = "".join(f" {key}={quoteattr(_clean(value))}" for key, value in echo.items())
+    attributes = "".join(
+        f" {key}={quoteattr(_clean(value))}" for key, value in sorted(echo.items())
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" '
