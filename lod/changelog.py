@@ -289,6 +289,13 @@ class ChangeLog:
         )
         return [_resource(row) for row in rows]
 
+    def lastmods(self) -> Iterator[tuple[str, str, str]]:
+        """(URI, kind, modified) of every current resource, records first, then by URI."""
+        yield from self.db.execute(
+            "SELECT uri, kind, modified FROM resources WHERE deleted IS NULL "
+            "ORDER BY kind != 'record', uri"
+        )
+
     def count(self, *, kind: str | None = None) -> int:
         sql = "SELECT count(*) FROM resources WHERE deleted IS NULL"
         args: tuple[str, ...] = ()

@@ -164,15 +164,7 @@ def write_sitemap(root: Path, minter: Minter, log: ChangeLog) -> None:
     """Every published page with `lastmod` from the change log (when its content last
     changed); over SITEMAP_LIMIT URLs, a sitemap index with numbered parts in sitemaps/."""
     urls = [(f"{minter.base}index.html", "")]
-    for kind in ("record", None):
-        after = ""
-        while page := log.resources(kind=kind, after=after, limit=10_000):
-            after = page[-1].uri
-            urls.extend(
-                (minter.doc(r.uri) + ".html", r.modified)
-                for r in page
-                if (kind or r.kind != "record")
-            )
+    urls.extend((minter.doc(uri) + ".html", modified) for uri, _kind, modified in log.lastmods())
     folder = root / "sitemaps"
     if len(urls) <= SITEMAP_LIMIT:
         _urlset(root / "sitemap.xml", urls)
