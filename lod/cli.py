@@ -46,6 +46,11 @@ def main() -> None:
     help=next(s.help for s in SETTINGS if s.name == "strict"),
 )
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild everything, even over an earlier build that allows an incremental one.",
+)
 def build_command(
     sources: tuple[Path, ...],
     out: Path,
@@ -53,6 +58,7 @@ def build_command(
     config_file: Path | None,
     strict: bool | None,
     no_progress: bool,
+    full: bool,
 ) -> None:
     """Build SOURCES (default: records/) into a static linked-data site in --out."""
     try:
@@ -69,6 +75,7 @@ def build_command(
             out,
             config,
             on_problem=lambda message: click.echo(message, err=True),
+            full=full,
         )
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -80,7 +87,10 @@ def build_command(
     if config.strict and report.exit_code != EXIT_OK:
         click.echo(f"{summary}\nerror: --strict: nothing was written; {out} is unchanged", err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(f"{summary} -> {out}", err=True)
+    changes = report.changes or {}
+    how = "incremental" if report.incremental else "full build"
+    counts = ", ".join(f"{changes.get(k, 0)} {k}" for k in ("created", "updated", "deleted"))
+    click.echo(f"{summary} -> {out} ({how}: {counts})", err=True)
     sys.exit(report.exit_code)
 
 

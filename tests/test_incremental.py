@@ -76,7 +76,9 @@ def edit_csv(path: Path, record_id: str | None, title: str = "", drop: bool = Fa
 
 def first_ids(path: Path, count: int) -> list[str]:
     with path.open(encoding="utf-8", newline="") as handle:
-        return [row["record_id"] for row, _ in zip(csv.DictReader(handle), range(count), strict=False)]
+        return [
+            row["record_id"] for row, _ in zip(csv.DictReader(handle), range(count), strict=False)
+        ]
 
 
 def test_unchanged_input_changes_no_byte(tmp_path: Path, sources: Path) -> None:
@@ -113,16 +115,19 @@ def test_one_changed_record_equals_a_full_build(tmp_path: Path, sources: Path) -
     assert not differ, f"incremental and full builds differ in {sorted(differ)[:10]}"
     assert quads(out) == quads(full)
     assert index_rows(out) == index_rows(full)
-    assert json.loads(after["report.json"][0])["published"] == json.loads(
-        expected["report.json"][0]
-    )["published"]
+    assert (
+        json.loads(after["report.json"][0])["published"]
+        == json.loads(expected["report.json"][0])["published"]
+    )
 
     # the change log knows what changed, and when
     with ChangeLog(out / LOG_FILE, readonly=True) as log:
         record = log.resource(f"{BASE}record/{target}")
         untouched = log.resource(f"{BASE}record/{other}")
         assert record is not None and untouched is not None
-        assert record.modified == "2023-11-15T22:13:20Z" and record.created == "2023-11-14T22:13:20Z"
+        assert (
+            record.modified == "2023-11-15T22:13:20Z" and record.created == "2023-11-14T22:13:20Z"
+        )
         assert untouched.modified == "2023-11-14T22:13:20Z"
 
 
@@ -167,3 +172,23 @@ def test_removed_source_file_and_records_back(tmp_path: Path, sources: Path) -> 
             "deleted",
             "created",
         ]
+
+
+def test_cli_says_how_it_built_and_full_forces_a_full_build(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lod.cli import main
+
+    out = str(tmp_path / "site")
+    env = {"SOURCE_DATE_EPOCH": str(T0)}
+    runner = CliRunner()
+    first = runner.invoke(main, ["build", str(RECORDS), "--out", out, "--no-progress"], env=env)
+    assert first.exit_code == 0 and "(full build: " in first.output
+    again = runner.invoke(main, ["build", str(RECORDS), "--out", out, "--no-progress"], env=env)
+    assert "(incremental: 0 created, 0 updated, 0 deleted)" in again.output
+    forced = runner.invoke(
+        main, ["build", str(RECORDS), "--out", out, "--no-progress", "--full"], env=env
+    )
+    assert (
+        forced.exit_code == 0 and "(full build: 0 created, 0 updated, 0 deleted)" in forced.output
+    )
