@@ -69,6 +69,9 @@ class Record:
     collections: list[str] = field(default_factory=list)
     donors: list[str] = field(default_factory=list)
     media: list[Media] = field(default_factory=list)
+    unit: str = ""
+    """Hash of the raw source unit (a CSV row) when the reader has one: a republish that finds
+    the same hash skips parsing and mapping the row."""
     place_parents: dict[str, str] = field(default_factory=dict)
     header: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
@@ -101,5 +104,5 @@ class Record:
 
     def filled(self) -> list[str]:
         """Names of the attributes that carry a value (the field audit walks these)."""
-        skip = {"id", "source_format", "origin", "kind", "origins", "extra"}
+        skip = {"id", "source_format", "origin", "kind", "origins", "extra", "unit"}
         return [f.name for f in fields(self) if f.name not in skip and getattr(self, f.name)]

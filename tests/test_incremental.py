@@ -192,3 +192,17 @@ def test_cli_says_how_it_built_and_full_forces_a_full_build(tmp_path: Path) -> N
     assert (
         forced.exit_code == 0 and "(full build: 0 created, 0 updated, 0 deleted)" in forced.output
     )
+
+
+def test_csv_rows_the_build_knows_are_not_parsed_again(sources: Path) -> None:
+    from lod.sources import dacsv
+    from lod.sources.units import Unchanged
+
+    text = (sources / "scrape.csv").read_text(encoding="utf-8")
+    fresh = [r for r in dacsv.read("scrape.csv", text) if not isinstance(r, Unchanged)]
+    units = [r.unit for r in fresh if hasattr(r, "unit")]
+    assert len(units) == len(fresh) > 5 and len(set(units)) == len(units) and all(units)
+    known = set(units[1:])
+    again = list(dacsv.read("scrape.csv", text, known.__contains__))
+    assert [type(r).__name__ for r in again] == ["Record"] + ["Unchanged"] * (len(units) - 1)
+    assert [r.unit for r in again] == units

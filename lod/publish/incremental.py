@@ -58,6 +58,7 @@ from lod.publish.steps import (
 )
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
 from lod.sources import Skipped, read_files
+from lod.sources.units import Unchanged
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndexWriter
 
@@ -170,6 +171,7 @@ class _Incremental:
         changed_labels = {label for _, label in changed}
         unread = set(ranks) - changed_labels
         by_hash: dict[str, str] = {}
+        unit_keys: dict[str, tuple[str, str]] = {}
         before: dict[str, set[str]] = {}
         old_order: list[str] = []
         for label in sorted(
@@ -177,6 +179,7 @@ class _Incremental:
         ):
             for old in state.records_of(label):
                 by_hash[old.source_hash] = old.uri
+                unit_keys[old.source_hash] = (old.kind, old.id)
                 before[old.uri] = state.entity_uris_of(old.uri)
                 old_order.append(old.uri)
         kept_keys = {
@@ -191,7 +194,18 @@ class _Incremental:
         done: list[RecordDone] = []
         kept: set[str] = set()
         kept_order: list[str] = []
-        for item in deduplicated(read_files(changed)):
+        items = read_files(changed, known=by_hash.__contains__)
+        for item in deduplicated(items, unit_keys):
+            if isinstance(item, Unchanged):
+                row = rows.get(item.file, 0)
+                rows[item.file] = row + 1
+                same = by_hash[item.unit]
+                if same in kept:
+                    return None  # the same row twice: let the full build report it
+                state.move_record(same, item.file, row)
+                kept.add(same)
+                kept_order.append(same)
+                continue
             if isinstance(item, Skipped):
                 entry = {"file": item.file, "reason": item.reason}
                 notes.setdefault(item.file, []).append({"skipped": entry})
@@ -201,7 +215,7 @@ class _Incremental:
                     return None  # the same ID in an unchanged file: first-read order decides
                 row = rows.get(item.origin.file, 0)
                 rows[item.origin.file] = row + 1
-                uri = by_hash.get(source_hash(item))
+                uri = by_hash.get(item.unit or source_hash(item))
                 if uri is not None and uri not in kept:
                     state.move_record(uri, item.origin.file, row)
                     kept.add(uri)

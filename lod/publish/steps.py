@@ -18,6 +18,7 @@ from lod.publish.dumps import Ranges
 from lod.publish.finish import BuildReport
 from lod.publish.state import RecordRow
 from lod.publish.writer import RecordDone
+from lod.sources.units import Unchanged
 from lod.uris import Minter
 
 MAX_BACKLINKS = 500
@@ -110,11 +111,16 @@ class DuplicateError(SourceError):
     """A record whose ID an earlier record already has; the later copy is not published."""
 
 
-def deduplicated(items: Iterable[object]) -> Iterator[object]:
-    """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files."""
+def deduplicated(
+    items: Iterable[object], unit_keys: dict[str, tuple[str, str]] | None = None
+) -> Iterator[object]:
+    """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files.
+    `unit_keys` gives the (kind, ID) of rows an incremental build did not parse again."""
     seen: dict[tuple[str, str], str] = {}
     for item in items:
-        if isinstance(item, Record):
+        if isinstance(item, Unchanged) and unit_keys is not None:
+            seen.setdefault(unit_keys[item.unit], item.file)
+        elif isinstance(item, Record):
             key = (item.kind, item.id)
             where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
             if key in seen:

@@ -191,7 +191,7 @@ class Worker:
             index_labels(mapped, item.alt_title),
             item.origin.file,
             item.kind,
-            source_hash(item),
+            item.unit or source_hash(item),
             record_sets(mapped, item, self.minter),
         )
 
@@ -247,7 +247,7 @@ def source_hash(record: Record) -> str:
     return hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-_HASHED = tuple(f.name for f in fields(Record) if f.name not in ("origin", "origins"))
+_HASHED = tuple(f.name for f in fields(Record) if f.name not in ("origin", "origins", "unit"))
 
 
 def lastmod(record: Record) -> str:

@@ -18,6 +18,7 @@ from lod.errors import SourceError
 from lod.model import Record
 from lod.sources import dacsv, dajson, dapage, tei
 from lod.sources.text import decode
+from lod.sources.units import Known, Unchanged
 from lod.vocab import Vocab, load_vocab
 
 READERS: tuple[ModuleType, ...] = (tei, dajson, dacsv, dapage)
@@ -36,7 +37,7 @@ class Skipped:
     reason: str
 
 
-Item = Record | SourceError | Skipped
+Item = Record | SourceError | Skipped | Unchanged
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -56,7 +57,9 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
 
 
-def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) -> Iterator[Item]:
+def read_file(
+    path: Path, label: str | None = None, vocab: Vocab | None = None, known: Known | None = None
+) -> Iterator[Item]:
     """Read one file: its records (enriched), its bad records as SourceErrors, or a Skipped."""
     name = label or str(path)
     try:
@@ -87,7 +90,8 @@ def read_file(path: Path, label: str | None = None, vocab: Vocab | None = None) 
         )
         return
     vocab = vocab or load_vocab()
-    items = reader.read(name, text)
+    units = known is not None and getattr(reader, "UNITS", False)
+    items = reader.read(name, text, known) if units else reader.read(name, text)
     while True:
         try:
             item = next(items)
@@ -132,10 +136,10 @@ def read_sources(paths: Iterable[Path], base: Path | None = None) -> Iterator[It
     yield from read_files(source_files(paths, base))
 
 
-def read_files(files: Iterable[tuple[Path, str]]) -> Iterator[Item]:
+def read_files(files: Iterable[tuple[Path, str]], known: Known | None = None) -> Iterator[Item]:
     vocab = load_vocab()
     for path, label in files:
-        yield from read_file(path, label, vocab)
+        yield from read_file(path, label, vocab, known)
 
 
 _FROM_TO = re.compile(

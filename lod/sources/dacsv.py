@@ -7,13 +7,15 @@ the string "None", and names people inverted; every column reaches the model or 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lod.errors import SourceError
 from lod.model import Origin, Record
 from lod.sources.text import clean, html_to_text, one_line
+from lod.sources.units import Unchanged
 
 FORMAT = "dacsv"
 
@@ -57,7 +59,13 @@ def sniff(text: str) -> bool:
     return "title" in names and bool(names & {"record_id", "id"})
 
 
-def read(path: str, text: str) -> Iterator[Record | SourceError]:
+UNITS = True
+"""Each row is a unit with its own hash: a republish parses only rows it does not know."""
+
+
+def read(
+    path: str, text: str, known: Callable[[str], bool] | None = None
+) -> Iterator[Record | SourceError | Unchanged]:
     csv.field_size_limit(64 * 1024 * 1024)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -83,10 +91,17 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
         row_number += 1
         if not any(cell.strip() for cell in row):
             continue
+        unit = hashlib.sha256(repr((header, row)).encode("utf-8", "surrogatepass")).hexdigest()
+        if known is not None and known(unit):
+            yield Unchanged(path, unit)
+            continue
         try:
-            yield _row(path, header, row, row_number, start_line)
+            record = _row(path, header, row, row_number, start_line)
         except SourceError as exc:
             yield exc
+            continue
+        record.unit = unit
+        yield record
 
 
 def _row(path: str, header: list[str], row: list[str], row_number: int, line: int) -> Record:
