@@ -38,6 +38,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(_MONTH + r"\s+(?P<day>\d{1,2})\s*[-–]\s*(?P<day2>\d{1,2}),?\s+(?P<year>\d{4})"),
     ),
     ("decade", re.compile(r"(?P<decade>\d{3})0s")),
+    # EDTF as lod writes it (oai_dc dates), so a date read back parses to the same value.
+    ("decade", re.compile(r"(?P<decade>\d{3})X")),
+    (
+        "mdy_range",
+        re.compile(r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<day>\d{2})/(?P=year)-(?P=m)-(?P<day2>\d{2})"),
+    ),
     ("year_range", re.compile(r"(?P<year>\d{4})\s*[-–/]\s*(?P<year2>\d{4})")),
 ]
 _APPROX = re.compile(r"^(?:ca?\.|circa|approx(?:imately|\.)?|about)\s*", re.IGNORECASE)
@@ -74,6 +80,8 @@ def parse_date(verbatim: str, field: str = "date") -> DateValue:
     stripped = _APPROX.sub("", text)
     if stripped != text:
         approximate, text = True, stripped
+    elif text.endswith("~"):  # EDTF's "approximate" qualifier
+        approximate, text = True, text[:-1]
     for name, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
