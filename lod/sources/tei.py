@@ -11,14 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
-from lod.errors import SourceError, UnsafeXMLError
+from lod.errors import SourceError
 from lod.model import Media, Origin, Record
-from lod.sources.text import clean, one_line
+from lod.sources.text import clean, one_line, parse_xml
 
 FORMAT = "tei"
 TEI = "{http://www.tei-c.org/ns/1.0}"
@@ -40,28 +37,8 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
     yield _read(path, text)
 
 
-def _parse(path: str, text: str) -> Element:
-    data = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))
-    try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise UnsafeXMLError(
-            "the XML declares a DTD or entities, which lod refuses",
-            file=path,
-            hint="remove the <!DOCTYPE> and entity declarations",
-        ) from exc
-    except ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise SourceError(
-            f"malformed XML: {exc}",
-            file=path,
-            line=line,
-            hint="fix the XML at that line (a validating editor shows where)",
-        ) from exc
-
-
 def _read(path: str, text: str) -> Record:
-    root = _parse(path, text)
+    root = parse_xml(path, text)
     origin = Origin(path, 1)
     stem = PurePath(path).stem
     record = Record(id=root.get(XML_ID) or stem, source_format=FORMAT, origin=origin)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from html import unescape
 from html.parser import HTMLParser
+from xml.etree.ElementTree import Element, ParseError
 
-from lod.errors import SourceError
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from lod.errors import SourceError, UnsafeXMLError
 
 _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
 _DROP = {"style", "script", "head", "title"}
@@ -75,4 +79,25 @@ def decode(data: bytes, path: str) -> str:
             line=line,
             value=repr(data[exc.start : exc.start + 8]),
             hint="convert it to UTF-8 (for example: iconv -f WINDOWS-1252 -t UTF-8)",
+        ) from exc
+
+
+def parse_xml(path: str, text: str) -> Element:
+    """Parse XML with DTDs and entities refused before any expansion (entity bombs, XXE)."""
+    data = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise UnsafeXMLError(
+            "the XML declares a DTD or entities, which lod refuses",
+            file=path,
+            hint="remove the <!DOCTYPE> and entity declarations",
+        ) from exc
+    except ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        raise SourceError(
+            f"malformed XML: {exc}",
+            file=path,
+            line=line,
+            hint="fix the XML at that line (a validating editor shows where)",
         ) from exc
