@@ -206,3 +206,34 @@ def test_csv_rows_the_build_knows_are_not_parsed_again(sources: Path) -> None:
     again = list(dacsv.read("scrape.csv", text, known.__contains__))
     assert [type(r).__name__ for r in again] == ["Record"] + ["Unchanged"] * (len(units) - 1)
     assert [r.unit for r in again] == units
+
+
+def test_a_commit_cut_short_is_finished_by_the_next_build(tmp_path: Path, sources: Path) -> None:
+    """The state a build killed while moving files leaves: journal written, some staged files
+    moved, others not. The next build finishes the move before anything else."""
+    from lod.publish.incremental import _stage, write_journal
+    from lod.sources import source_files
+
+    out, full = tmp_path / "site", tmp_path / "full"
+    build([sources], out, config(T0), base_dir=sources)
+    (target,) = first_ids(sources / "scrape.csv", 1)
+    edit_csv(sources / "scrape.csv", target, title="Changed before the crash")
+    stage = tmp_path / ".site.building-1"
+    stage.mkdir()
+    staged = _stage(source_files([sources], sources), out, stage, config(T1), lambda _m: None)
+    assert staged is not None
+    write_journal(stage, out, staged[1].deletions)
+    moved = [p for p in sorted(stage.rglob("*")) if p.is_file() and p.parts[-2] == "record"]
+    assert moved, "the changed record's files are staged"
+    for path in moved[: len(moved) // 2]:
+        path.replace(out / path.relative_to(stage))
+    assert (tmp_path / ".site.commit").exists()
+
+    report = build([sources], out, config(T1), base_dir=sources)
+    assert not (tmp_path / ".site.commit").exists() and not stage.exists()
+    assert report.changes == {"created": 0, "updated": 0, "deleted": 0}, "already published"
+    build([sources], full, config(T1), base_dir=sources)
+    a, b = files(out), files(full)
+    assert a.keys() == b.keys()
+    assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
+    assert quads(out) == quads(full)

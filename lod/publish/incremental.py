@@ -524,6 +524,13 @@ def _journal(out: Path) -> Path:
 
 def commit(stage: Path, out: Path, deletions: list[str]) -> None:
     """Move the staged files into the output, unchanged ones excepted, under a journal."""
+    write_journal(stage, out, deletions)
+    recover(out)
+
+
+def write_journal(stage: Path, out: Path, deletions: list[str]) -> None:
+    """Drop staged files equal to the output's, then name what is left to do. From here on
+    the new publication is decided: whoever finds the journal finishes it."""
     for path in sorted(stage.rglob("*")):
         if path.is_file() and STORE_DIR not in path.relative_to(stage).parts[:1]:
             target = out / path.relative_to(stage)
@@ -536,9 +543,6 @@ def commit(stage: Path, out: Path, deletions: list[str]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, journal)
-    _apply(stage, out, deletions)
-    journal.unlink()
-    shutil.rmtree(stage, ignore_errors=True)
 
 
 def recover(out: Path) -> None:
@@ -579,4 +583,4 @@ def _apply(stage: Path, out: Path, deletions: list[str]) -> None:
         os.replace(info, out / BUILD_INFO)
 
 
-__all__ = ["commit", "recover", "update"]
+__all__ = ["commit", "recover", "update", "write_journal"]
