@@ -237,3 +237,35 @@ def test_a_commit_cut_short_is_finished_by_the_next_build(tmp_path: Path, source
     assert a.keys() == b.keys()
     assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
     assert quads(out) == quads(full)
+
+
+def test_a_running_server_follows_an_incremental_build(tmp_path: Path, sources: Path) -> None:
+    import time
+
+    import requests
+    from conftest import running_server
+
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    target, other = first_ids(sources / "scrape.csv", 2)
+    with running_server(out) as url:
+        untouched = requests.get(f"{url}/doc/record/{other}.ttl", timeout=10)
+        edit_csv(sources / "scrape.csv", target, title="Zanzibarish treaty draft")
+        build([sources], out, config(T1), base_dir=sources)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            page = requests.get(f"{url}/doc/record/{target}.ttl", timeout=10)
+            found = requests.get(
+                f"{url}/search",
+                params={"q": "zanzibarish"},
+                timeout=10,
+                headers={"Accept": "application/json"},
+            ).json()
+            if "Zanzibarish" in page.text and found["total"]:
+                break
+            time.sleep(0.2)
+        assert "Zanzibarish treaty draft" in page.text
+        assert [hit["uri"] for hit in found["hits"]] == [f"{BASE}record/{target}"]
+        again = requests.get(f"{url}/doc/record/{other}.ttl", timeout=10)
+        assert again.headers["ETag"] == untouched.headers["ETag"]
+        assert again.headers["Last-Modified"] == untouched.headers["Last-Modified"]

@@ -532,9 +532,10 @@ def write_journal(stage: Path, out: Path, deletions: list[str]) -> None:
     """Drop staged files equal to the output's, then name what is left to do. From here on
     the new publication is decided: whoever finds the journal finishes it."""
     for path in sorted(stage.rglob("*")):
-        if path.is_file() and STORE_DIR not in path.relative_to(stage).parts[:1]:
-            target = out / path.relative_to(stage)
-            if same_bytes(path, target):
+        relative = path.relative_to(stage)
+        # build.json always moves: its new inode is what tells `lod serve` to switch.
+        if path.is_file() and relative.parts[0] != STORE_DIR and str(relative) != BUILD_INFO:
+            if same_bytes(path, out / relative):
                 path.unlink()
     journal = _journal(out)
     temporary = journal.with_suffix(".tmp")
