@@ -20,6 +20,7 @@ from lod.dates import XSD, DateValue, parse_date
 from lod.errors import LodError, MappingError
 from lod.model import Record
 from lod.namespaces import expand
+from lod.passthrough import take_graph
 from lod.uris import Minter, safe_id, slugify
 from lod.vocab import AAT, DCMITYPE, ISO639_2, Vocab
 
@@ -126,7 +127,24 @@ class Mapper:
         return node
 
     def map(self, record: Record) -> Mapped:
+        if record.graph:
+            return self._passthrough(record)
         return _RecordMapping(self, record).run()
+
+    def _passthrough(self, record: Record) -> Mapped:
+        """A record that brings its own graph (harvested in RDF) is published as it is."""
+        taken = take_graph(record, self.minter)
+        return Mapped(
+            record.id,
+            record.kind,
+            taken.uri,
+            self.minter.doc(taken.uri),
+            taken.title,
+            taken.triples,
+            taken.entities,
+            taken.date,
+            taken.linked,
+        )
 
     def entity_triples(self, entity: Entity) -> list[Triple]:
         """The full description of a merged entity (its own document)."""

@@ -76,6 +76,11 @@ class Record:
     header: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    graph: str = ""
+    """A graph published elsewhere (N-Triples), taken as it is instead of mapping the fields:
+    a record harvested in RDF publishes exactly the graph its provider published."""
+    uri: str = ""
+    """The resource `graph` describes; for other records lod mints the URI from the ID."""
 
     def put(self, attr: str, value: object, origin: Origin) -> None:
         """Set a scalar attribute (ignoring empty values) and remember where it came from."""
@@ -104,5 +109,5 @@ class Record:
 
     def filled(self) -> list[str]:
         """Names of the attributes that carry a value (the field audit walks these)."""
-        skip = {"id", "source_format", "origin", "kind", "origins", "extra", "unit"}
+        skip = {"id", "source_format", "origin", "kind", "origins", "extra", "graph", "uri", "unit"}
         return [f.name for f in fields(self) if f.name not in skip and getattr(self, f.name)]

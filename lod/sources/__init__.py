@@ -16,12 +16,12 @@ from types import ModuleType
 
 from lod.errors import SourceError
 from lod.model import Record
-from lod.sources import dacsv, dajson, dapage, tei
+from lod.sources import dacsv, dajson, dapage, oai, tei
 from lod.sources.text import decode
 from lod.sources.units import Known, Unchanged
 from lod.vocab import Vocab, load_vocab
 
-READERS: tuple[ModuleType, ...] = (tei, dajson, dacsv, dapage)
+READERS: tuple[ModuleType, ...] = (oai, tei, dajson, dacsv, dapage)
 """Tried in order; the first whose sniff() accepts the text reads the file."""
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -86,7 +86,7 @@ def read_file(
     reader = detect(text)
     if reader is None:
         yield Skipped(
-            name, "not a record in any known format (page text, CSV scrape, JSON API, TEI)"
+            name, "not a record in any known format (page text, CSV scrape, JSON API, TEI, OAI-PMH)"
         )
         return
     vocab = vocab or load_vocab()
