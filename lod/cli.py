@@ -14,10 +14,12 @@ import click
 
 from lod.config import SETTINGS, load_config
 from lod.errors import LodError
-from lod.publish.site import EXIT_FAILED, EXIT_OK, build
+from lod.harvest import Politeness, PoliteSession, jsonapi, oai
+from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
 
 DEFAULT_SOURCES = (Path("records"),)
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 QUERY_FORMATS = ("json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "rdfxml")
 
 
@@ -185,6 +187,140 @@ def query_command(query: str, directory: Path, fmt: str | None, limit: int | Non
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     sys.stdout.buffer.write(body)
+
+
+@main.command("harvest")
+@click.argument("url")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("harvest"),
+    show_default=True,
+    help="Folder for the records, one file each (then: lod build DIR).",
+)
+@click.option(
+    "--metadata-prefix",
+    default="oai_dc",
+    show_default=True,
+    help="OAI-PMH metadata format: oai_dc, or rdf for a lod provider's full graphs.",
+)
+@click.option("--set", "set_spec", default="", help="Harvest only this OAI-PMH set.")
+@click.option(
+    "--from",
+    "from_date",
+    default="",
+    help="Records changed on or after this date (default: since the last complete harvest).",
+)
+@click.option("--until", default="", help="Records changed on or before this date.")
+@click.option(
+    "--ids",
+    default="",
+    help="Harvest a JSON record API instead, these IDs (e.g. 112095,300237-300242); "
+    "URL may contain {id}, else URL/srv/record/{id}.json is asked.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Minimum seconds between two requests.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the server on each request.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    help="Retries of a request after server errors, 429, timeouts or dropped connections "
+    "(waiting 2 s, 4 s, ... or as Retry-After says).",
+)
+def harvest_command(
+    url: str,
+    out: Path,
+    metadata_prefix: str,
+    set_spec: str,
+    from_date: str,
+    until: str,
+    ids: str,
+    rate: float,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Harvest records from an OAI-PMH provider at URL (or a JSON record API, with --ids) into
+    --out. OAI-PMH harvests are incremental: run again, get what changed since; an interrupted
+    harvest resumes where it stopped."""
+    if ids and (set_spec or from_date or until or metadata_prefix != "oai_dc"):
+        click.echo(
+            "error: --ids harvests a JSON API; --set, --from, --until and "
+            "--metadata-prefix are for OAI-PMH",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    politeness = Politeness(interval=rate, timeout=timeout, attempts=retries + 1)
+    try:
+        with PoliteSession(politeness) as session:
+            if ids:
+                code = _harvest_json(url, ids, out, session)
+            else:
+                code = _harvest_oai(url, out, session, metadata_prefix, set_spec, from_date, until)
+    except KeyboardInterrupt:
+        click.echo("interrupted; run the same command again to resume", err=True)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
+
+
+def _harvest_json(url: str, ids: str, out: Path, session: PoliteSession) -> int:
+    try:
+        report = jsonapi.harvest(url, jsonapi.parse_ids(ids), out, session, _say)
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+    click.echo(
+        f"Harvested {report.written} records, {len(report.missing)} not found, "
+        f"in {session.requests} requests -> {out}",
+        err=True,
+    )
+    return EXIT_REJECTED if report.missing else EXIT_OK
+
+
+def _harvest_oai(
+    url: str,
+    out: Path,
+    session: PoliteSession,
+    metadata_prefix: str,
+    set_spec: str,
+    from_date: str,
+    until: str,
+) -> int:
+    request = oai.Request(url, metadata_prefix, set_spec, from_date, until)
+    try:
+        report = oai.harvest(request, out, session, _say)
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        if oai.interrupted(out):
+            click.echo(
+                "The records harvested so far are kept; run the same command again to resume.",
+                err=True,
+            )
+        return EXIT_FAILED
+    since = f" changed since {report.from_date}" if report.from_date else ""
+    click.echo(
+        f"Harvested {report.written} records{since}, removed {report.deleted} deleted, "
+        f"in {report.pages} pages ({session.requests} requests) -> {out}; "
+        f"the next harvest asks for changes from {report.next_from}",
+        err=True,
+    )
+    return EXIT_OK
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 if __name__ == "__main__":
