@@ -6,6 +6,7 @@ LodError
 │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
 │   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
 ├── PublishError         the output cannot be written
+├── HarvestError         a harvest cannot go on (server unreachable, errors, unparsable answers)
 ├── OAIError             an OAI-PMH request the protocol answers with an error code
 └── QueryError           a SPARQL query is refused or fails (the server maps each to a status)
     ├── QuerySyntaxError     the query does not parse
@@ -26,6 +27,15 @@ class ConfigError(LodError):
 
 class PublishError(LodError):
     """The output folder cannot be written or swapped in."""
+
+
+class HarvestError(LodError):
+    """A harvest cannot go on; the message names the URL. `code` is the OAI-PMH error code when
+    the provider answered with one (section 3.6), else empty."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class OAIError(LodError):
