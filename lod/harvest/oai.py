@@ -55,9 +55,16 @@ NAMESPACES = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
     **PREFIXES,
 }
-"""Prefixes the record files are written with, so they read as their provider wrote them."""
-for _prefix, _namespace in NAMESPACES.items():
-    register_namespace(_prefix, _namespace)
+"""Prefixes for the record files: ElementTree rewrites prefixes when it writes an element, and
+these usual ones read better than its ns0, ns1 (its registry is process-wide, set once here)."""
+
+
+def _register_prefixes() -> None:
+    for prefix, namespace in NAMESPACES.items():
+        register_namespace(prefix, namespace)
+
+
+_register_prefixes()
 
 
 @dataclass(frozen=True, slots=True)
