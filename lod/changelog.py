@@ -42,6 +42,7 @@ CREATE TABLE changes(
 CREATE INDEX changes_by_uri ON changes(uri, seq);
 CREATE TABLE change_sets(spec TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (spec, seq))
     WITHOUT ROWID;
+CREATE INDEX change_sets_by_seq ON change_sets(seq, spec);
 CREATE TABLE sets(spec TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE resources(
     uri TEXT PRIMARY KEY,
@@ -139,6 +140,10 @@ class ChangeLog:
             self.db.execute("PRAGMA journal_mode=DELETE")
             if fresh:
                 self.db.executescript(SCHEMA)
+            else:  # a log written before the index: every listed change looks its sets up by seq
+                self.db.execute(
+                    "CREATE INDEX IF NOT EXISTS change_sets_by_seq ON change_sets(seq, spec)"
+                )
         self.db.row_factory = None
 
     def close(self) -> None:
