@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS
 from sickle import Sickle
 
 from lod.changelog import open_log
 from lod.config import Config
+from lod.oaidc import DC_NS, ELEMENTS, OAI_DC_NS, OAI_DC_SCHEMA, XSI_NS
 from lod.publish.site import build
 from lod.serve.oai import METADATA_FORMATS
 from tests.conftest import BASE, running_server
@@ -28,6 +30,7 @@ RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 OAI = f"{{{OAI_NS}}}"
 PAGE = 7
 EMAIL = "archive@example.org"
+PUBLISHER = "Test Archive"
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,9 @@ def published_records(site: Path) -> int:
 
 @pytest.fixture(scope="module")
 def server(corpus_site: Path) -> Iterator[str]:
-    with running_server(corpus_site, oai_page_size=str(PAGE), admin_email=EMAIL) as url:
+    with running_server(
+        corpus_site, oai_page_size=str(PAGE), admin_email=EMAIL, publisher=PUBLISHER
+    ) as url:
         yield url + "/oai"
 
 
@@ -132,7 +137,22 @@ def check_rdf(element: etree._Element, uri: str, site: Path) -> None:
     assert isomorphic(graph, Graph().parse(site / "doc" / f"{stem}.nt", format="nt"))
 
 
-CHECKS = {"rdf": check_rdf}
+def check_oai_dc(element: etree._Element, uri: str, site: Path) -> None:
+    """<oai_dc:dc> with its schema location, only the fifteen DC elements in their order, a
+    title the record's graph holds, the URI among the identifiers, a publisher."""
+    assert element.tag == f"{{{OAI_DC_NS}}}dc"
+    assert element.get(f"{{{XSI_NS}}}schemaLocation") == f"{OAI_DC_NS} {OAI_DC_SCHEMA}"
+    names = [etree.QName(child).localname for child in element]
+    assert all(etree.QName(child).namespace == DC_NS for child in element)
+    assert names == sorted(names, key=ELEMENTS.index)
+    values = {name: [c.text for c in element if etree.QName(c).localname == name] for name in names}
+    graph = Graph().parse(site / "doc" / f"{uri[len(BASE) :]}.nt", format="nt")
+    titles = {str(o) for o in graph.objects(URIRef(uri), DCTERMS.title) if isinstance(o, Literal)}
+    assert values["title"][0] in titles
+    assert uri in values["identifier"] and values["publisher"]
+
+
+CHECKS = {"rdf": check_rdf, "oai_dc": check_oai_dc}
 
 
 def test_pages_carry_cursor_and_list_size(server: str, everything: list[Header]) -> None:
@@ -183,6 +203,10 @@ def test_metadata_formats(server: str, everything: list[Header]) -> None:
         }
         assert formats == {p: (f.schema, f.namespace) for p, f in METADATA_FORMATS.items()}
         assert formats["rdf"] == ("http://www.openarchives.org/OAI/2.0/rdf.xsd", RDF_NS)
+        assert formats["oai_dc"] == (
+            "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
+            "http://www.openarchives.org/OAI/2.0/oai_dc/",
+        )
 
 
 def test_sets_and_selective_harvests(server: str, everything: list[Header]) -> None:

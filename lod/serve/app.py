@@ -205,6 +205,7 @@ class App:
             f"{_origin(request)}/oai",
             self.config.admin_email,
             max(1, self.config.oai_page_size),
+            self.config.publisher,
         )
         return await asyncio.to_thread(oai.answer, repository, request)
 

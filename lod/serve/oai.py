@@ -22,8 +22,11 @@ from http import HTTPStatus
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape, quoteattr
 
+from pyoxigraph import RdfFormat, parse
+
 from lod.changelog import DELETED, Change, ChangeLog, stamp
 from lod.errors import LodError, OAIError
+from lod.oaidc import OAI_DC_NS, OAI_DC_SCHEMA, oai_dc_xml
 from lod.serve.http import Request, Response, error
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -73,6 +76,8 @@ class Repository:
     base_url: str
     admin_email: str
     page_size: int
+    publisher: str = ""
+    """fills dc:publisher in oai_dc when a record's graph names none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +85,9 @@ class MetadataFormat:
     prefix: str
     schema: str
     namespace: str
-    write: Callable[[str, str], str]
-    """(file stem of the record's documents, record URI) -> the child of <metadata>."""
+    write: Callable[[Repository, str, str], str]
+    """(repository, file stem of the record's documents, record URI) -> the child of
+    <metadata>."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,13 @@ class Page:
     set_spec: str
 
 
-def _rdf(stem: str, uri: str) -> str:
+def _oai_dc(repo: Repository, stem: str, uri: str) -> str:
+    """Simple Dublin Core crosswalked from the record's graph (its N-Triples document)."""
+    triples = [quad.triple for quad in parse(path=stem + ".nt", format=RdfFormat.N_TRIPLES)]
+    return oai_dc_xml(triples, uri, publisher=repo.publisher)
+
+
+def _rdf(repo: Repository, stem: str, uri: str) -> str:
     """The record's whole graph: its RDF/XML document without the XML declaration."""
     with open(stem + ".rdf", encoding="utf-8") as handle:
         text = handle.read()
@@ -124,7 +136,11 @@ def _rdf(stem: str, uri: str) -> str:
 
 
 METADATA_FORMATS: dict[str, MetadataFormat] = {
-    f.prefix: f for f in (MetadataFormat("rdf", RDF_SCHEMA, RDF_NS, _rdf),)
+    f.prefix: f
+    for f in (
+        MetadataFormat("oai_dc", OAI_DC_SCHEMA, OAI_DC_NS, _oai_dc),
+        MetadataFormat("rdf", RDF_SCHEMA, RDF_NS, _rdf),
+    )
 }
 
 
@@ -439,7 +455,7 @@ def _record(repo: Repository, change: Change, fmt: MetadataFormat) -> str:
     if not change.uri.startswith(repo.base):
         raise LodError(f"the change log names {change.uri}, which is not under {repo.base}")
     stem = f"{repo.folder}/doc/{change.uri[len(repo.base) :]}"
-    metadata = fmt.write(stem, change.uri)
+    metadata = fmt.write(repo, stem, change.uri)
     return _element("record", _header(change) + _element("metadata", metadata))
 
 
