@@ -269,3 +269,40 @@ def test_a_running_server_follows_an_incremental_build(tmp_path: Path, sources: 
         again = requests.get(f"{url}/doc/record/{other}.ttl", timeout=10)
         assert again.headers["ETag"] == untouched.headers["ETag"]
         assert again.headers["Last-Modified"] == untouched.headers["Last-Modified"]
+
+
+def _drop(folder: Path, name: str) -> None:
+    (folder / name).unlink()
+
+
+def _add_page(folder: Path, name: str) -> None:
+    page = (folder / "wilson-da" / "pages" / "112095.txt").read_text(encoding="utf-8")
+    (folder / "extra-page.txt").write_text(
+        page.replace("112095", "990001").replace("January 16, 1951", "February 2, 1951"),
+        encoding="utf-8",
+    )
+
+
+EDITS = {
+    "collection record removed": (_drop, "wilson-da/api/collection.json"),
+    "TEI document removed": (_drop, "frus-history/1957-03-21-kennan-to-leopold.xml"),
+    "new page file": (_add_page, ""),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_incremental_equals_full_on_the_corpus(tmp_path: Path, edit: str) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_path(), corpus)
+    out, full = tmp_path / "site", tmp_path / "full"
+    build([corpus], out, config(T0), base_dir=corpus)
+    change, name = EDITS[edit]
+    change(corpus, name)
+    report = build([corpus], out, config(T1), base_dir=corpus)
+    assert report.incremental and sum(report.changes.values()) > 0
+    build([corpus], full, config(T1), base_dir=corpus)
+    a, b = files(out), files(full)
+    assert a.keys() == b.keys()
+    assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
+    assert quads(out) == quads(full)
+    assert index_rows(out) == index_rows(full)

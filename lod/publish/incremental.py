@@ -56,7 +56,7 @@ from lod.publish.steps import (
     report_skip,
     spans,
 )
-from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
+from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, owns, source_hash
 from lod.sources import Skipped, read_files
 from lod.sources.units import Unchanged
 from lod.store import BUILD_INFO, STORE_DIR
@@ -163,7 +163,10 @@ class _Incremental:
             if known is None or (known.size, known.mtime) != (stat.st_size, stat.st_mtime_ns):
                 changed.append((path, label))
         gone = [label for label in old_files if label not in ranks]
-        moved = any(old_files[label].rank != ranks[label] for label in old_files if label in ranks)
+        before_order = [f.label for f in sorted(old_files.values(), key=lambda f: f.rank)]
+        moved = [x for x in before_order if x in ranks] != [
+            x for _, x in self.files if x in old_files
+        ]
         if not changed and not gone and not moved:
             return self._unchanged(old_files), _Plan()
         if moved:
@@ -227,7 +230,9 @@ class _Incremental:
                 if isinstance(result, RecordDone):
                     result_row = row
                     done.append(result)
-                    state.put_record(record_row(result, result_row), result.entities)
+                    state.put_record(
+                        record_row(result, result_row), result.entities, result.written.foreign
+                    )
                     continue
                 item = result
             if isinstance(item, SourceError):
@@ -317,7 +322,9 @@ class _Incremental:
         record_uris = set(records)
         # Entities touched by a changed or removed record: merged again from every record's
         # contribution, in reading order, as the full build merges them.
-        touched: set[str] = set()
+        all_entities = state.entity_uris()
+        # A collection read as a record and now gone falls back to its entity page.
+        touched: set[str] = {uri for uri in removed if uri in all_entities}
         for uri in removed:
             touched |= before.get(uri, set())
         for d in done:
@@ -335,10 +342,10 @@ class _Incremental:
                 continue
             entity_rows[uri] = merged
             written[uri] = self.worker.entity((merged, links))
-        entity_uris = sorted(state.entity_uris() - record_uris)
-        report.entities = len(state.entity_uris())
+        entity_uris = sorted(all_entities - record_uris)
+        report.entities = len(all_entities)
         old_parts = state.parts()
-        gone = removed + removed_entities
+        gone = [u for u in removed if u not in written] + removed_entities
         parts, dump_list = self._dumps(
             records, entity_uris, written, gone, old_parts, entity_rows, done
         )
@@ -464,10 +471,16 @@ class _Incremental:
                 part = old_parts.get(uri)
                 if part is None:
                     continue
-                owned = _owner(uri, self.minter.doc(uri))
+                doc = self.minter.doc(uri)
+                record = part.section == RECORDS
                 data = _gunzip(old.read("gz", part.gz))
                 for triple in parse(data, RdfFormat.N_TRIPLES):
-                    if isinstance(triple.subject, NamedNode) and owned(triple.subject.value):
+                    subject = triple.subject
+                    if not isinstance(subject, NamedNode):
+                        continue
+                    if owns(uri, doc, subject.value) or (
+                        record and not self.state.described_elsewhere(subject.value, uri)
+                    ):
                         store.remove(
                             Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
                         )
@@ -496,13 +509,6 @@ class _Incremental:
             return []
         fresh = {p.name for p in (self.stage / "sitemaps").glob("*.xml")}
         return [f"sitemaps/{p.name}" for p in folder.glob("*.xml") if p.name not in fresh]
-
-
-def _owner(uri: str, doc: str) -> Callable[[str], bool]:
-    """Subjects a resource's document owns: its URI, its fragments, its document's URI. Other
-    subjects in an entity's graph (a linked place's name) belong to their own resources."""
-    prefix = uri + "#"
-    return lambda s: s == uri or s == doc or s.startswith(prefix)
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -202,7 +202,7 @@ def _build_into(
                 _collect(result, entities, backlinks, minter)
                 row = rows.get(result.file, 0)
                 rows[result.file] = row + 1
-                state.put_record(record_row(result, row), result.entities)
+                state.put_record(record_row(result, row), result.entities, result.written.foreign)
                 states.append(
                     State(
                         result.uri,

@@ -37,6 +37,9 @@ CREATE TABLE contribs(record TEXT NOT NULL, entity TEXT NOT NULL, position INTEG
     data TEXT NOT NULL);
 CREATE INDEX contribs_by_record ON contribs(record);
 CREATE INDEX contribs_by_entity ON contribs(entity);
+CREATE TABLE foreign_subjects(subject TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX foreign_by_subject ON foreign_subjects(subject);
+CREATE INDEX foreign_by_record ON foreign_subjects(record);
 CREATE TABLE parts(
     uri TEXT PRIMARY KEY, section INTEGER NOT NULL, kind TEXT NOT NULL, docid INTEGER NOT NULL,
     gz_off INTEGER NOT NULL, gz_len INTEGER NOT NULL, ttl_off INTEGER NOT NULL,
@@ -159,7 +162,9 @@ class BuildState:
     def drop_file(self, label: str) -> None:
         self.db.execute("DELETE FROM files WHERE label = ?", (label,))
 
-    def put_record(self, row: RecordRow, entities: Iterable[Entity]) -> None:
+    def put_record(
+        self, row: RecordRow, entities: Iterable[Entity], foreign: Iterable[str] = ()
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -180,6 +185,18 @@ class BuildState:
             "INSERT INTO contribs VALUES (?, ?, ?, ?)",
             [(row.uri, e.uri, n, entity_json(e)) for n, e in enumerate(entities)],
         )
+        self.db.execute("DELETE FROM foreign_subjects WHERE record = ?", (row.uri,))
+        self.db.executemany(
+            "INSERT INTO foreign_subjects VALUES (?, ?)", [(s, row.uri) for s in foreign]
+        )
+
+    def described_elsewhere(self, subject: str, record: str) -> bool:
+        """Whether a record other than `record` also describes `subject` (a media file)."""
+        row = self.db.execute(
+            "SELECT 1 FROM foreign_subjects WHERE subject = ? AND record != ? LIMIT 1",
+            (subject, record),
+        ).fetchone()
+        return row is not None
 
     def move_record(self, uri: str, file: str, row: int) -> None:
         self.db.execute("UPDATE records SET file = ?, row = ? WHERE uri = ?", (file, row, uri))
@@ -187,6 +204,7 @@ class BuildState:
     def drop_record(self, uri: str) -> None:
         self.db.execute("DELETE FROM records WHERE uri = ?", (uri,))
         self.db.execute("DELETE FROM contribs WHERE record = ?", (uri,))
+        self.db.execute("DELETE FROM foreign_subjects WHERE record = ?", (uri,))
 
     def records_of(self, file: str) -> list[RecordRow]:
         rows = self.db.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Triple
+from pyoxigraph import NamedNode, Triple
 
 from lod.authorities import Entity
 from lod.errors import SourceError
@@ -75,17 +75,36 @@ class SiteWriter:
         page = Page(self.minter.base, self.compactor, path, backlinks or [], self._links)
         html = render(triples, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
+        others = (shared or set()) - {thing_uri}
         return Written(
-            gzip.compress(
-                without_subjects(out["ntriples"], (shared or set()) - {thing_uri}),
-                compresslevel=1,
-                mtime=0,
-            ),
+            gzip.compress(without_subjects(out["ntriples"], others), compresslevel=1, mtime=0),
             turtle_body(out["turtle"]),
             line,
             hashlib.sha256(out["turtle"]).hexdigest(),
             len(out["turtle"]),
+            foreign_subjects(triples, thing_uri, self.minter.doc(thing_uri), others)
+            if shared is not None
+            else (),
         )
+
+
+def foreign_subjects(
+    triples: list[Triple], uri: str, doc: str, shared: set[str]
+) -> tuple[str, ...]:
+    found = {
+        t.subject.value
+        for t in triples
+        if isinstance(t.subject, NamedNode)
+        and t.subject.value not in shared
+        and not owns(uri, doc, t.subject.value)
+    }
+    return tuple(sorted(found))
+
+
+def owns(uri: str, doc: str, subject: str) -> bool:
+    """Whether `subject` is part of the resource `uri`: itself, a fragment of it, or the
+    document describing it."""
+    return subject in (uri, doc) or subject.startswith(uri + "#")
 
 
 def without_subjects(ntriples: bytes, subjects: set[str]) -> bytes:
@@ -123,6 +142,10 @@ class Written:
     line: str
     digest: str
     length: int
+    foreign: tuple[str, ...] = ()
+    """Subjects in a record's share that are neither its own nor shared entities (a media
+    file's URL): another record may describe them too, so removing triples about them from
+    the store needs a look at who else does."""
 
     @property
     def plain_ntriples(self) -> bytes:
