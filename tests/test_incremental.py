@@ -306,3 +306,33 @@ def test_incremental_equals_full_on_the_corpus(tmp_path: Path, edit: str) -> Non
     assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
     assert quads(out) == quads(full)
     assert index_rows(out) == index_rows(full)
+
+
+def test_sitemap_dates_pages_from_the_log_and_splits_past_the_limit(
+    tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from lod.publish import finish
+
+    monkeypatch.setattr(finish, "SITEMAP_LIMIT", 10)
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ET.parse(out / "sitemap.xml").getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [loc.text or "" for loc in index.findall("s:sitemap/s:loc", ns)]
+    assert len(parts) > 2
+    urls: dict[str, str] = {}
+    for part in parts:
+        root = ET.parse(out / part.removeprefix(BASE)).getroot()
+        entries = root.findall("s:url", ns)
+        assert 0 < len(entries) <= 10
+        for entry in entries:
+            urls[entry.findtext("s:loc", "", ns)] = entry.findtext("s:lastmod", "", ns)
+    with ChangeLog(out / LOG_FILE, readonly=True) as log:
+        current = {r.uri: r.modified for r in log.resources(limit=10**6)}
+    assert len(urls) == len(current) + 1  # and the index page
+    for uri, modified in current.items():
+        doc = BASE + "doc/" + uri.removeprefix(BASE) + ".html"
+        assert urls[doc] == modified
