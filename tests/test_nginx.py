@@ -72,5 +72,12 @@ def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
 def test_nginx_void_and_store(nginx: str) -> None:
     void = requests.get(nginx + "/.well-known/void", timeout=5)
     assert void.status_code == 200 and void.headers["Content-Type"].startswith("text/turtle")
-    for hidden in ("/store/CURRENT", "/search.sqlite", "/build.json"):
+    for hidden in (
+        "/store/CURRENT",
+        "/search.sqlite",
+        "/build.json",
+        "/changes.sqlite",
+        "/.lod-state.sqlite",
+        "/.lod-output",
+    ):
         assert requests.get(nginx + hidden, timeout=5).status_code == 404, hidden

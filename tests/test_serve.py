@@ -112,6 +112,8 @@ def test_406_lists_offers_and_404_is_negotiated(records_server: str) -> None:
         "/store/CURRENT",
         "/search.sqlite",
         "/build.json",
+        "/changes.sqlite",
+        "/.lod-state.sqlite",
         "/.lod-output",
         "/" + "x" * 4000,
         "/doc/record/112095.exe",
