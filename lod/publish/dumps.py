@@ -65,7 +65,7 @@ class _Out:
                 raise OSError("the last build's dump is shorter than its state says")
             self._emit(chunk)
             left -= len(chunk)
-        self.source = None
+        self.source, self.pending = None, [0, 0]
 
     def _emit(self, data: bytes) -> None:
         self.handle.write(data)
