@@ -336,3 +336,24 @@ def test_sitemap_dates_pages_from_the_log_and_splits_past_the_limit(
     for uri, modified in current.items():
         doc = BASE + "doc/" + uri.removeprefix(BASE) + ".html"
         assert urls[doc] == modified
+
+
+def test_a_series_of_incremental_builds_stays_equal_to_a_full_one(
+    tmp_path: Path, sources: Path
+) -> None:
+    """Each build splices the dumps the previous incremental build spliced."""
+    out, full = tmp_path / "site", tmp_path / "full"
+    build([sources], out, config(T0), base_dir=sources)
+    ids = first_ids(sources / "scrape.csv", 6)
+    steps = [(ids[1], "First change"), (ids[4], "Second change"), (ids[1], "Third change")]
+    for number, (record_id, title) in enumerate(steps, 1):
+        edit_csv(sources / "scrape.csv", record_id, title=title)
+        report = build([sources], out, config(T0 + number * 3600), base_dir=sources)
+        assert report.incremental and report.changes["updated"] >= 1, number
+    edit_csv(sources / "scrape.csv", ids[2], drop=True)
+    assert build([sources], out, config(T2), base_dir=sources).changes["deleted"] >= 1
+    build([sources], full, config(T2), base_dir=sources)
+    a, b = files(out), files(full)
+    assert a.keys() == b.keys()
+    assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
+    assert quads(out) == quads(full)
