@@ -357,3 +357,19 @@ def test_a_series_of_incremental_builds_stays_equal_to_a_full_one(
     assert a.keys() == b.keys()
     assert not {k for k in a if a[k][0] != b[k][0]} - VOLATILE
     assert quads(out) == quads(full)
+
+
+def test_a_damaged_last_build_gives_a_full_build_not_a_failure(
+    tmp_path: Path, sources: Path
+) -> None:
+    out = tmp_path / "site"
+    build([sources], out, config(T0), base_dir=sources)
+    dump = out / "dumps" / "dataset.ttl"
+    dump.write_bytes(dump.read_bytes()[:100])
+    (target,) = first_ids(sources / "scrape.csv", 1)
+    edit_csv(sources / "scrape.csv", target, title="After the damage")
+    problems: list[str] = []
+    report = build([sources], out, config(T1), base_dir=sources, on_problem=problems.append)
+    assert not report.incremental and report.published > 5
+    assert any("cannot build incrementally" in p for p in problems)
+    assert len(dump.read_bytes()) > 1000

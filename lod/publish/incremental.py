@@ -87,7 +87,13 @@ def update(
     stage = out.parent / f".{out.name}.building-{os.getpid()}"
     stage.mkdir()
     try:
-        result = _stage(files, out, stage, config, on_problem)
+        try:
+            result = _stage(files, out, stage, config, on_problem)
+        except (OSError, sqlite3.DatabaseError, KeyError) as exc:
+            # The last build's files do not match its state (damaged, edited by hand):
+            # they cannot be spliced, but they need not stop the build either.
+            on_problem(f"notice: {out}: cannot build incrementally ({exc!r}); building it all")
+            result = None
         if result is None:
             shutil.rmtree(stage, ignore_errors=True)
             return None
