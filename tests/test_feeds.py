@@ -286,6 +286,43 @@ def test_feeds_agree_with_each_other_and_the_log(history: History) -> None:
         assert len(served.content) == resource.length
 
 
+def test_oai_pmh_and_the_sitemap_tell_the_same_story(history: History) -> None:
+    """OAI-PMH (read by Sickle) and the sitemap against the log and the Activity Streams feed:
+    the same records, deletions and datestamps."""
+    from sickle import Sickle
+
+    headers = {
+        h.identifier: (h.datestamp, h.deleted)
+        for h in Sickle(history.url + "/oai").ListIdentifiers(metadataPrefix="rdf")
+    }
+    with read_log(history.site) as log:
+        records = [r for r in log.resources(kind="record", limit=1 << 20)]
+        gone = [c.uri for c in log.changes(limit=1 << 20) if c.change == "deleted"]
+        expected = {r.uri: (r.modified, False) for r in records}
+        for uri in gone:
+            resource = log.resource(uri)
+            assert resource is not None and resource.deleted is not None
+            if resource.kind == "record":
+                expected[uri] = (resource.deleted, True)
+    assert headers == expected
+    assert any(deleted for _, deleted in headers.values())
+    latest: dict[str, str] = {}
+    for item in activities(history.url):  # newest first
+        latest.setdefault(item["object"]["id"], item["published"])
+    assert {uri: stamp for uri, (stamp, _) in headers.items()} == {
+        uri: latest[uri] for uri in headers
+    }
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    sitemap = ElementTree.fromstring(get(history.url + "/sitemap.xml").content)
+    dated = {
+        url.findtext("s:loc", "", ns): url.findtext("s:lastmod", "", ns)
+        for url in sitemap.findall("s:url", ns)
+    }
+    for uri, (stamp, deleted) in headers.items():
+        page = BASE + "doc/" + uri.removeprefix(BASE) + ".html"
+        assert (page not in dated) if deleted else dated[page] == stamp
+
+
 def test_feed_documents_are_cacheable_and_open_to_any_origin(history: History) -> None:
     for path, media in [
         ("/.well-known/resourcesync", "application/xml"),
