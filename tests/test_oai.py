@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 from sickle import Sickle
 
-from lod.changelog import open_log
+from lod.changelog import open_log, stamp
 from lod.config import Config
 from lod.oaidc import DC_NS, ELEMENTS, OAI_DC_NS, OAI_DC_SCHEMA, XSI_NS
 from lod.publish.site import build
@@ -225,12 +225,12 @@ def test_sets_and_selective_harvests(server: str, everything: list[Header]) -> N
 
 def test_from_and_until(server: str, everything: list[Header]) -> None:
     stamps = sorted({h.datestamp for h in everything})
-    for stamp in (stamps[0], stamps[-1]):
-        newer = harvest(server, metadataPrefix="rdf", **{"from": stamp})
-        assert newer == [h for h in everything if h.datestamp >= stamp]
-        older = harvest(server, metadataPrefix="rdf", until=stamp)
-        assert older == [h for h in everything if h.datestamp <= stamp]
-        day = stamp[:10]
+    for moment in (stamps[0], stamps[-1]):
+        newer = harvest(server, metadataPrefix="rdf", **{"from": moment})
+        assert newer == [h for h in everything if h.datestamp >= moment]
+        older = harvest(server, metadataPrefix="rdf", until=moment)
+        assert older == [h for h in everything if h.datestamp <= moment]
+        day = moment[:10]
         assert harvest(server, metadataPrefix="rdf", **{"from": day, "until": day}) == [
             h for h in everything if h.datestamp[:10] == day
         ], "a day until covers the whole day"
@@ -339,14 +339,21 @@ def publish(sources: Path, out: Path) -> None:
     build([sources], out, Config(base_uri=BASE, progress=False, workers=1), base_dir=sources.parent)
 
 
-def wait_for(url: str, identifier: str, ready: str) -> etree._Element:
-    """The server follows a rebuild on a request a second after it (build.json is new)."""
+def wait_for(url: str, identifier: str, ready: Callable[[Header], bool]) -> etree._Element:
+    """The server follows a rebuild on a request a second after it (build.json is new). Until
+    then a record whose file the rebuild removed is a 503 with Retry-After, as a harvester
+    expects (section 3.1.1.1), never a 500 or a record without its metadata."""
     deadline = time.monotonic() + 15
+    args = {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": "rdf"}
     while True:
-        root = oai(url, verb="GetRecord", identifier=identifier, metadataPrefix="rdf")
-        if ready in etree.tostring(root, encoding="unicode"):
-            return root
-        assert time.monotonic() < deadline, f"the server did not follow the rebuild ({ready})"
+        r = requests.get(url, params=args, timeout=10)
+        if r.status_code == 503:
+            assert r.headers["Retry-After"].isdigit()
+        else:
+            root = oai(url, **args)
+            if ready(headers_of(root)[0]):
+                return root
+        assert time.monotonic() < deadline, "the server did not follow the rebuild"
         time.sleep(0.2)
 
 
@@ -370,7 +377,11 @@ def test_token_survives_republish_and_deletions_persist(
         seen = headers_of(first)
         next_page = headers_of(oai(url, verb="ListIdentifiers", resumptionToken=token.text))
 
-        # republish: one record already harvested and one not yet harvested change
+        # republish, a second later: one record already harvested and one not yet harvested
+        # change
+        last = max(h.datestamp for h in before)
+        while stamp(time.time()) <= last:
+            time.sleep(0.1)
         ids = [h.identifier.rsplit("/", 1)[-1] for h in before]
         old = next(i for i in ids[:5] if i in tei)
         new = next(i for i in ids[10:] if i in tei)
@@ -378,7 +389,7 @@ def test_token_survives_republish_and_deletions_persist(
             text = tei[stem].read_text(encoding="utf-8")
             tei[stem].write_text(text.replace('type="complete">', 'type="complete">Revised: ', 1))
         publish(sources, out)
-        wait_for(url, BASE + "record/" + new, "Revised: ")
+        wait_for(url, BASE + "record/" + new, lambda h: h.datestamp > last)
 
         again = headers_of(oai(url, verb="ListIdentifiers", resumptionToken=token.text))
         assert [h.identifier for h in again] == [h.identifier for h in next_page]
@@ -389,7 +400,8 @@ def test_token_survives_republish_and_deletions_persist(
         changed = {h.identifier: h for h in harvest(url, metadataPrefix="rdf")}
         late = changed[BASE + "record/" + new]
         assert late in rest, "a record changed since the snapshot comes in its new state"
-        assert late.datestamp >= max(h.datestamp for h in before)
+        since = harvest(url, metadataPrefix="rdf", **{"from": late.datestamp})
+        assert {h.identifier for h in since} == {BASE + "record/" + i for i in (old, new)}
 
         # another history: a token of the corpus server means nothing here
         assert log_id(corpus_site) != log_id(out)
@@ -404,7 +416,7 @@ def test_token_survives_republish_and_deletions_persist(
         gone_uri = BASE + "record/" + gone
         tei[gone].unlink()
         publish(sources, out)
-        root = wait_for(url, gone_uri, 'status="deleted"')
+        root = wait_for(url, gone_uri, lambda h: h.deleted)
         (header,) = headers_of(root)
         assert header.deleted and root.find(f".//{OAI}metadata") is None
         assert header.sets == next(h.sets for h in before if h.identifier == gone_uri)
