@@ -77,7 +77,7 @@ class Repository:
     admin_email: str
     page_size: int
     publisher: str = ""
-    """fills dc:publisher in oai_dc when a record's graph names none."""
+    """Fills dc:publisher in oai_dc when a record's graph names none."""
 
 
 @dataclass(frozen=True, slots=True)
