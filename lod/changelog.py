@@ -173,7 +173,9 @@ class ChangeLog:
         db = self.db
         when = self._clock(now)
         with db:
+            history = hashlib.sha256(when.encode())
             for state in states:
+                history.update(f"{state.uri} {state.hash}\n".encode())
                 row = db.execute(
                     "SELECT hash, deleted FROM resources WHERE uri = ?", (state.uri,)
                 ).fetchone()
@@ -201,9 +203,9 @@ class ChangeLog:
                     (spec, name),
                 )
             if counts.total and self.meta("log") is None:
-                self._set_meta(
-                    "log", hashlib.sha256(f"{self.path.name}{when}".encode()).hexdigest()
-                )
+                # Names this history by its first build's time and content: two sites'
+                # logs differ unless they began with the same resources in the same second.
+                self._set_meta("log", history.hexdigest())
         return counts
 
     def current_uris(self) -> Iterator[str]:

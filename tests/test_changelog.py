@@ -110,3 +110,14 @@ def test_a_listed_change_finds_its_sets_by_index(tmp_path: Path) -> None:
             )
         )
         assert "change_sets_by_seq" in plan and "SCAN" not in plan
+
+
+def test_log_ids_name_a_history_by_its_first_build(tmp_path: Path) -> None:
+    ids = []
+    for name, first in (("a", ("x", "1")), ("b", ("x", "1")), ("c", ("y", "1"))):
+        with ChangeLog(tmp_path / f"{name}.sqlite") as log:
+            log.record(states(first), now=T0)
+            ids.append(log.log_id)
+            log.record(states(("z", "2")), now=T0 + 60)
+            assert log.log_id == ids[-1], "later builds keep the id"
+    assert ids[0] == ids[1] != ids[2] and all(len(i) == 64 for i in ids)
