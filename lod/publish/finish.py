@@ -167,35 +167,28 @@ def write_sitemap(root: Path, minter: Minter, log: ChangeLog) -> None:
     urls.extend((minter.doc(uri) + ".html", modified) for uri, _kind, modified in log.lastmods())
     folder = root / "sitemaps"
     if len(urls) <= SITEMAP_LIMIT:
-        _urlset(root / "sitemap.xml", urls)
+        _sitemap(root / "sitemap.xml", "urlset", "url", urls)
         return
     folder.mkdir(exist_ok=True)
-    names = []
+    parts = []
     for number, start in enumerate(range(0, len(urls), SITEMAP_LIMIT), 1):
         name = f"sitemap-{number:04d}.xml"
         part = urls[start : start + SITEMAP_LIMIT]
-        _urlset(folder / name, part)
-        names.append((name, max(m for _, m in part)))
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-    ]
-    for name, lastmod in names:
-        stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-        lines.append(f"<sitemap><loc>{escape(minter.base)}sitemaps/{name}</loc>{stamp}</sitemap>")
-    lines.append("</sitemapindex>")
-    (root / "sitemap.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _sitemap(folder / name, "urlset", "url", part)
+        parts.append((f"{minter.base}sitemaps/{name}", max(m for _, m in part)))
+    _sitemap(root / "sitemap.xml", "sitemapindex", "sitemap", parts)
 
 
-def _urlset(path: Path, urls: list[tuple[str, str]]) -> None:
+def _sitemap(path: Path, root: str, entry: str, items: list[tuple[str, str]]) -> None:
+    """A sitemap file: `urlset` of `url`s, or `sitemapindex` of `sitemap`s, with lastmod."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
-    for loc, lastmod in urls:
+    for loc, lastmod in items:
         stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-        lines.append(f"<url><loc>{escape(loc)}</loc>{stamp}</url>")
-    lines.append("</urlset>")
+        lines.append(f"<{entry}><loc>{escape(loc)}</loc>{stamp}</{entry}>")
+    lines.append(f"</{root}>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
