@@ -25,7 +25,7 @@ DUMP_TYPES = {
     "dataset.ttl": ("text/turtle", "Turtle"),
     "records.jsonl": ("application/ld+json", "JSON-LD, one resource per line"),
 }
-COPY_CHUNK = 1 << 20
+COPY_CHUNK = 8 << 20
 
 
 class _Out:
@@ -38,6 +38,7 @@ class _Out:
         self.digest = hashlib.sha256()
         self.source: IO[bytes] | None = None
         self.pending: list[int] = [0, 0]
+        self._copy_buffer: bytearray | None = None
 
     def write(self, data: bytes) -> tuple[int, int]:
         self.flush()
@@ -55,19 +56,28 @@ class _Out:
         return start, span[1]
 
     def flush(self) -> None:
+        """Copy the pending range: read into one reused buffer, hash and write views of it
+        (gigabytes go through here on every republish)."""
         if self.source is None:
             return
         self.source.seek(self.pending[0])
         left = self.pending[1]
+        buffer = self._buffer()
         while left:
-            chunk = self.source.read(min(COPY_CHUNK, left))
-            if not chunk:
+            view = memoryview(buffer)[: min(len(buffer), left)]
+            got = self.source.readinto(view)  # type: ignore[attr-defined]
+            if not got:
                 raise OSError("the last build's dump is shorter than its state says")
-            self._emit(chunk)
-            left -= len(chunk)
+            self._emit(view[:got])
+            left -= got
         self.source, self.pending = None, [0, 0]
 
-    def _emit(self, data: bytes) -> None:
+    def _buffer(self) -> bytearray:
+        if self._copy_buffer is None:
+            self._copy_buffer = bytearray(COPY_CHUNK)
+        return self._copy_buffer
+
+    def _emit(self, data: bytes | memoryview) -> None:
         self.handle.write(data)
         self.digest.update(data)
         self.offset += len(data)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from markupsafe import Markup
+from markupsafe import escape as escape_html
 from pyoxigraph import Triple
 
 from lod.changelog import ChangeLog
@@ -120,22 +122,24 @@ def write_pages(
     """index.html, the sitemap, robots.txt, report.json, build.json and the output marker."""
     from lod.publish.html import environment
 
-    records = [
-        {
-            "href": "doc/" + minter.path(r.uri) + ".html",
-            "title": r.title or r.id,
-            "date": r.date,
-            "id": r.id,
-        }
-        for r in state.ordered_records()
-    ]
+    # The list is made here, not in the template: 100,000 rows through Jinja took seconds.
+    count = 0
+    rows = []
+    for uri, record_id, title, date in state.index_rows():
+        count += 1
+        rows.append(
+            f'<li><a href="{escape_html("doc/" + minter.path(uri) + ".html")}">'
+            f"{escape_html(title or record_id)}</a> "
+            f'<span class="meta">{escape_html(date)} · {escape_html(record_id)}</span></li>\n'
+        )
     html = (
         environment()
         .get_template("index.html")
         .render(
             title=config.title,
             description=config.description,
-            records=records,
+            count=count,
+            items=Markup("".join(rows)),
             triples=report.triples,
             dumps=[{"path": d.path, "label": d.label} for d in dumps],
         )

@@ -21,6 +21,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,7 +324,7 @@ class _Incremental:
                 if row.rank != ranks[label]:
                     row.rank = ranks[label]
                     state.put_file(row)
-        records = [r.uri for r in state.ordered_records()]
+        records = state.ordered_uris()
         report.published = len(records)
         report.attempted += report.published
         record_uris = set(records)
@@ -390,17 +392,23 @@ class _Incremental:
         return report, _Plan(deletions)
 
     def _merge(self, uri: str) -> tuple[Entity | None, list[dict[str, str]]]:
+        """The entity as the full build merges it: every record's contribution in reading
+        order. Most contributions repeat one another (an archive named by 20,000 records), and
+        merging one twice changes nothing, so each distinct one is parsed once."""
         merged: Entity | None = None
         links: list[dict[str, str]] = []
-        seen: set[str] = set()
+        seen_records: set[str] = set()
+        seen_data: set[str] = set()
         for record_uri, text, data in self.state.contributions(uri):
-            entity = entity_from_json(data)
-            if merged is None:
-                merged = entity
-            else:
-                merged.merge(entity)
-            if record_uri not in seen and len(links) < MAX_BACKLINKS:
-                seen.add(record_uri)
+            if data not in seen_data:
+                seen_data.add(data)
+                entity = entity_from_json(data)
+                if merged is None:
+                    merged = entity
+                else:
+                    merged.merge(entity)
+            if record_uri not in seen_records and len(links) < MAX_BACKLINKS:
+                seen_records.add(record_uri)
                 links.append(backlink(self.minter, uri, record_uri, text))
         return merged, links
 
@@ -570,30 +578,66 @@ def recover(out: Path) -> None:
         raise PublishError(f"cannot read the commit journal {journal}: {exc}") from exc
     _apply(stage, out, deletions)
     journal.unlink()
-    shutil.rmtree(stage, ignore_errors=True)
+    _discard(stage, out)
+
+
+ASIDE = ".replaced"
+"""Where, in the stage, the files a commit replaces keep a link until they are deleted."""
 
 
 def _apply(stage: Path, out: Path, deletions: list[str]) -> None:
     """Idempotent: a file already moved is no longer in the stage. build.json goes last, as
-    the server reloads a build when it changes."""
+    the server reloads a build when it changes. Replaced files keep a hard link in the stage,
+    so renaming over a 2 GB dump does not wait for the file system to free it."""
     info = stage / BUILD_INFO
+    aside = stage / ASIDE
+    aside.mkdir(exist_ok=True)
     for path in sorted(stage.rglob("*")):
         relative = path.relative_to(stage)
-        if relative.parts[0] == STORE_DIR or path == info or not path.is_file():
+        top = relative.parts[0]
+        if top in (STORE_DIR, ASIDE) or path == info or not path.is_file():
             continue
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
+        _set_aside(target, aside)
         os.replace(path, target)
     staged_store = stage / STORE_DIR
     if staged_store.is_dir():
-        old_store = stage / f".old-{STORE_DIR}"
         if (out / STORE_DIR).exists():
-            os.replace(out / STORE_DIR, old_store)
+            os.replace(out / STORE_DIR, aside / STORE_DIR)
         os.replace(staged_store, out / STORE_DIR)
     for relative_path in deletions:
+        _set_aside(out / relative_path, aside)
         (out / relative_path).unlink(missing_ok=True)
     if info.exists():
         os.replace(info, out / BUILD_INFO)
+
+
+def _set_aside(target: Path, aside: Path) -> None:
+    try:
+        os.link(target, aside / f"{len(os.listdir(aside))}-{target.name}")
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        return
+
+
+def _discard(stage: Path, out: Path) -> None:
+    """Delete what is left of the stage (the replaced files) in the background: the new
+    publication is in place; freeing gigabytes need not hold up the command. A later build
+    removes anything a killed deleter left (its `.old-*` folders)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        os.rename(stage, old)
+    except OSError:
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    # sh starts rm in the background and returns at once; rm lives on without us.
+    subprocess.run(
+        ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(old)],
+        check=False,
+        start_new_session=True,
+    )
 
 
 __all__ = ["commit", "recover", "update", "write_journal"]

@@ -223,6 +223,14 @@ class BuildState:
         for row in rows:
             yield _record_row(row)
 
+    def ordered_uris(self) -> list[str]:
+        """Every record's URI in source order."""
+        return [uri for (uri,) in self.db.execute(_ORDERED.format(columns="r.uri"))]
+
+    def index_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """(URI, ID, title, date) of every record in source order, for the index page."""
+        yield from self.db.execute(_ORDERED.format(columns="r.uri, r.id, r.title, r.date"))
+
     def entity_uris_of(self, record: str) -> set[str]:
         rows = self.db.execute("SELECT entity FROM contribs WHERE record = ?", (record,))
         return {uri for (uri,) in rows}
@@ -257,6 +265,9 @@ class BuildState:
             "INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(p.uri, p.section, p.kind, p.docid, *p.gz, *p.ttl, *p.js) for p in parts],
         )
+
+
+_ORDERED = "SELECT {columns} FROM records r JOIN files f ON f.label = r.file ORDER BY f.rank, r.row"
 
 
 def _record_row(r: tuple[Any, ...]) -> RecordRow:
