@@ -373,3 +373,16 @@ def test_a_damaged_last_build_gives_a_full_build_not_a_failure(
     assert not report.incremental and report.published > 5
     assert any("cannot build incrementally" in p for p in problems)
     assert len(dump.read_bytes()) > 1000
+
+
+def test_republishing_the_whole_corpus_unchanged_changes_no_byte(tmp_path: Path) -> None:
+    corpus = corpus_path()
+    out = tmp_path / "site"
+    build([corpus, RECORDS], out, config(T0), base_dir=corpus.parent)
+    before = files(out)
+    store = {p.name: p.stat().st_mtime_ns for p in (out / "store").iterdir()}
+    report = build([corpus, RECORDS], out, config(T1), base_dir=corpus.parent)
+    assert report.incremental and report.changes == {"created": 0, "updated": 0, "deleted": 0}
+    assert report.published == json.loads((out / "build.json").read_text())["records"] > 50
+    assert files(out) == before
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "store").iterdir()} == store
