@@ -578,7 +578,7 @@ def recover(out: Path) -> None:
         raise PublishError(f"cannot read the commit journal {journal}: {exc}") from exc
     _apply(stage, out, deletions)
     journal.unlink()
-    _discard(stage, out)
+    discard(stage, out)
 
 
 ASIDE = ".replaced"
@@ -622,22 +622,26 @@ def _set_aside(target: Path, aside: Path) -> None:
         return
 
 
-def _discard(stage: Path, out: Path) -> None:
-    """Delete what is left of the stage (the replaced files) in the background: the new
-    publication is in place; freeing gigabytes need not hold up the command. A later build
-    removes anything a killed deleter left (its `.old-*` folders)."""
+def discard(folder: Path, out: Path) -> None:
+    """Delete `folder` (a used stage, a killed build's leftovers) in the background: renamed
+    out of the way at once, then removed by a process that outlives us. A later build deletes
+    anything a killed deleter left (the `.old-*` folders)."""
     old = out.parent / f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}"
     try:
-        os.rename(stage, old)
+        os.rename(folder, old)
     except OSError:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         return
+    delete_later(old)
+
+
+def delete_later(folder: Path) -> None:
     # sh starts rm in the background and returns at once; rm lives on without us.
     subprocess.run(
-        ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(old)],
+        ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
         check=False,
         start_new_session=True,
     )
 
 
-__all__ = ["commit", "recover", "update", "write_journal"]
+__all__ = ["commit", "delete_later", "discard", "recover", "update", "write_journal"]

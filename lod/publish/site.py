@@ -33,7 +33,7 @@ from lod.errors import PublishError, SourceError
 from lod.namespaces import prefixes_for
 from lod.publish.dumps import DumpWriter
 from lod.publish.finish import MARKER, BuildReport, describe, modified_date, write_pages
-from lod.publish.incremental import recover, update
+from lod.publish.incremental import delete_later, discard, recover, update
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
 from lod.publish.steps import (
     MAX_BACKLINKS,
@@ -362,10 +362,12 @@ def _check_output(out: Path) -> None:
 
 
 def _clean_stale(out: Path) -> None:
+    """Leftovers of killed builds, and replaced files a background deleter has not finished
+    with, are deleted in the background too: a build need not wait for gigabytes to go."""
     for stale in out.parent.glob(f".{out.name}.building-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        discard(stale, out)
     for stale in out.parent.glob(f".{out.name}.old-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        delete_later(stale)
 
 
 def _swap(tmp: Path, out: Path) -> None:
@@ -374,7 +376,7 @@ def _swap(tmp: Path, out: Path) -> None:
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.rename(out, old)
             os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
+            delete_later(old)
         else:
             os.rename(tmp, out)
     except OSError as exc:
