@@ -474,11 +474,15 @@ class _Incremental:
     def _store(
         self, written: dict[str, Written], gone: list[str], old_parts: dict[str, Part]
     ) -> int:
-        """A copy of the store (hard-linked files) with the changed resources' triples swapped."""
+        """A copy of the store (hard-linked files) with the changed resources' triples swapped.
+        Returns the number of triples without the dataset description, counted as they go
+        in and out (counting the store itself reads all its millions of triples)."""
         source = Store.read_only(str(self.out / STORE_DIR))
         source.backup(str(self.stage / STORE_DIR))
         del source
         store = Store(str(self.stage / STORE_DIR))
+        info = json.loads((self.out / BUILD_INFO).read_text(encoding="utf-8"))
+        count = int(info["triples"])
         old = OldDumps(self.out / "dumps")
         try:
             for uri in [*written, *gone]:
@@ -492,14 +496,19 @@ class _Incremental:
                     subject = triple.subject
                     if not isinstance(subject, NamedNode):
                         continue
-                    if owns(uri, doc, subject.value) or (
-                        record and not self.state.described_elsewhere(subject.value, uri)
+                    quad = Quad(subject, triple.predicate, triple.object, DefaultGraph())
+                    if quad in store and (
+                        owns(uri, doc, subject.value)
+                        or (record and not self.state.described_elsewhere(subject.value, uri))
                     ):
-                        store.remove(
-                            Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
-                        )
+                        store.remove(quad)
+                        count -= 1
             for resource in written.values():
-                store.load(resource.plain_ntriples, RdfFormat.N_TRIPLES)
+                for triple in parse(resource.plain_ntriples, RdfFormat.N_TRIPLES):
+                    quad = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
+                    if quad not in store:
+                        store.add(quad)
+                        count += 1
             description = parse(
                 path=str(self.out / "doc" / "dataset.nt"), format=RdfFormat.N_TRIPLES
             )
@@ -508,7 +517,7 @@ class _Incremental:
         finally:
             old.close()
         self._store_handle = store
-        return len(store)
+        return count
 
     def _describe_store(self, description: list[Triple]) -> None:
         """Add the new dataset description (the old one left with the other old triples)."""
