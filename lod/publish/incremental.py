@@ -268,22 +268,15 @@ class _Incremental:
         )
 
     def _unchanged(self, old_files: dict[str, FileRow]) -> BuildReport:
-        """Nothing to do: report what the last build published, write nothing."""
-        old = json.loads((self.out / "report.json").read_text(encoding="utf-8"))
+        """Nothing to do: report again what the last build reported, write nothing."""
         report = self.report
-        for key in ("attempted", "published", "rejected", "duplicates", "entities", "triples"):
-            setattr(report, key, int(old.get(key, 0)))
-        report.errors = list(old.get("errors", []))
-        report.skipped = list(old.get("skipped", []))
         for row in sorted(old_files.values(), key=lambda f: f.rank):
-            for note in row.notes:
-                if "skipped" in note:
-                    self.on_problem(
-                        f"notice: {note['skipped']['file']}: skipped, {note['skipped']['reason']}"
-                    )
-                else:
-                    entry = note["error"]
-                    self.on_problem(f"error: {entry.get('file')}: {entry.get('error', '')}")
+            replay(report, row.notes, self.on_problem)
+        report.published = len(self.state.ordered_uris())
+        report.attempted += report.published
+        info = json.loads((self.out / BUILD_INFO).read_text(encoding="utf-8"))
+        report.triples = int(info["triples"])
+        report.entities = len(self.state.entity_uris())
         return report
 
     def _publish(
