@@ -89,7 +89,7 @@ def build_command(
     if config.strict and report.exit_code != EXIT_OK:
         click.echo(f"{summary}\nerror: --strict: nothing was written; {out} is unchanged", err=True)
         sys.exit(EXIT_FAILED)
-    changes = report.changes or {}
+    changes = report.changes
     how = "incremental" if report.incremental else "full build"
     counts = ", ".join(f"{changes.get(k, 0)} {k}" for k in ("created", "updated", "deleted"))
     click.echo(f"{summary} -> {out} ({how}: {counts})", err=True)

@@ -8,7 +8,7 @@ read, so an incremental build writes them exactly as a full build of the same in
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from lod.store import BUILD_INFO
 from lod.uris import Minter
 
 MARKER = ".lod-output"
+EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 EXAMPLES = 5
 SITEMAP_LIMIT = 50_000
 """URLs per sitemap file, the sitemaps protocol's limit; more make a sitemap index."""
@@ -43,19 +44,16 @@ class BuildReport:
     duplicates: int = 0
     entities: int = 0
     triples: int = 0
-    errors: list[dict[str, Any]] | None = None
-    skipped: list[dict[str, str]] | None = None
-    changes: dict[str, int] | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    changes: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "deleted": 0}
+    )
     incremental: bool = False
-
-    def __post_init__(self) -> None:
-        self.errors = self.errors or []
-        self.skipped = self.skipped or []
-        self.changes = self.changes or {"created": 0, "updated": 0, "deleted": 0}
 
     @property
     def exit_code(self) -> int:
-        return 3 if self.rejected or self.duplicates else 0
+        return EXIT_REJECTED if self.rejected or self.duplicates else EXIT_OK
 
     def as_dict(self) -> dict[str, Any]:
         return {

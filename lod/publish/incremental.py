@@ -37,7 +37,7 @@ from lod.model import Record
 from lod.namespaces import prefixes_for
 from lod.publish.dataset import Dump
 from lod.publish.dumps import DumpWriter, OldDumps, same_bytes
-from lod.publish.finish import BuildReport, describe, modified_date, write_pages
+from lod.publish.finish import EXIT_OK, BuildReport, describe, modified_date, write_pages
 from lod.publish.state import (
     ENTITIES,
     RECORDS,
@@ -100,7 +100,7 @@ def update(
             shutil.rmtree(stage, ignore_errors=True)
             return None
         report, plan = result
-        if config.strict and report.exit_code != 0:
+        if config.strict and report.exit_code != EXIT_OK:
             shutil.rmtree(stage, ignore_errors=True)
             return report
         commit(stage, out, plan.deletions)

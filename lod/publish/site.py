@@ -32,7 +32,16 @@ from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.namespaces import prefixes_for
 from lod.publish.dumps import DumpWriter
-from lod.publish.finish import MARKER, BuildReport, describe, modified_date, write_pages
+from lod.publish.finish import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    MARKER,
+    BuildReport,
+    describe,
+    modified_date,
+    write_pages,
+)
 from lod.publish.incremental import delete_later, discard, recover, update
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
 from lod.publish.steps import (
@@ -60,7 +69,6 @@ from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
 from lod.vocab import VOCAB_DIR, Vocab, load_vocab
 
-EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
 WINDOW = 1024
 LOCK_WAIT = 5.0
 """Seconds a build waits for the output's lock before giving up."""

@@ -33,7 +33,6 @@ def backlink(minter: Minter, entity_uri: str, record_uri: str, text: str) -> dic
 def report_skip(
     report: BuildReport, entry: dict[str, str], on_problem: Callable[[str], None]
 ) -> None:
-    assert report.skipped is not None
     report.skipped.append(entry)
     on_problem(f"notice: {entry['file']}: skipped, {entry['reason']}")
 
@@ -42,7 +41,6 @@ def report_error(
     report: BuildReport, error: SourceError, on_problem: Callable[[str], None]
 ) -> dict[str, Any]:
     """Count a rejected or duplicate record and return its report entry."""
-    assert report.errors is not None
     report.attempted += 1
     duplicate = isinstance(error, DuplicateError)
     if duplicate:
@@ -59,7 +57,6 @@ def replay(
     report: BuildReport, notes: list[dict[str, Any]], on_problem: Callable[[str], None]
 ) -> None:
     """Report again what an unread, unchanged file gave last time (rejected records, skips)."""
-    assert report.errors is not None
     for note in notes:
         if "skipped" in note:
             report_skip(report, note["skipped"], on_problem)
