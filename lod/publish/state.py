@@ -214,15 +214,6 @@ class BuildState:
         )
         return [_record_row(r) for r in rows]
 
-    def ordered_records(self) -> Iterator[RecordRow]:
-        """Every record in source order: files by rank, rows within a file."""
-        rows = self.db.execute(
-            "SELECT r.uri, r.file, r.row, r.id, r.kind, r.title, r.date, r.lastmod, "
-            "r.source_hash, r.sets FROM records r JOIN files f ON f.label = r.file ORDER BY f.rank, r.row"
-        )
-        for row in rows:
-            yield _record_row(row)
-
     def ordered_uris(self) -> list[str]:
         """Every record's URI in source order."""
         return [uri for (uri,) in self.db.execute(_ORDERED.format(columns="r.uri"))]
@@ -243,9 +234,6 @@ class BuildState:
             "ORDER BY f.rank, r.row, c.position",
             (entity,),
         )
-
-    def record_uris(self) -> set[str]:
-        return {uri for (uri,) in self.db.execute("SELECT uri FROM records")}
 
     def entity_uris(self) -> set[str]:
         return {uri for (uri,) in self.db.execute("SELECT DISTINCT entity FROM contribs")}
