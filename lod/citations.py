@@ -43,7 +43,35 @@ _BARCH = re.compile(
 )
 """German Federal Archives: `BArch, B 136/59748, 403-410.` (signature/file, pages)."""
 
-CITATION_PATTERNS = (_RUSSIAN, _BARCH)
+_END = r"(?:,\s*|\.\s+|\.?$|\s+(?=\())"
+"""Where the structured part of a citation ends: the rest is its remainder (folder titles,
+notes, credits)."""
+
+_NARA = re.compile(
+    r"(?P<archive>National Archives and Records Administration|NARA),\s*"
+    r"(?:Record Group|RG)\s+(?P<fonds>\d+)"
+    r"(?:,\s*Entry\s+(?P<series>[\w-]+))?"
+    r"(?::[^()]*\((?:Lot File\s+)?(?P<file>\d+\s*D\s*\d+)\))?"
+    r"(?:,\s*Box\s+(?P<folder>\d+))?" + _END
+)
+"""U.S. National Archives: `NARA, Record Group 59, Entry UD-WW-9: ... (83 D 230), Box 2, ...`
+(record group, entry, lot file, box)."""
+
+_LOT_FILE = re.compile(
+    r"(?P<archive>Department of State),\s*(?P<series>[^()]+?)\s*"
+    r"\(Lot File\s+(?P<file>\d+\s*D\s*\d+)\)"
+    r"(?:,\s*Box\s+(?P<folder>\d+))?" + _END
+)
+"""State Department lot files: `Department of State, <office>, <files>, <years> (Lot File 96 D
+292), Box 1, <folder>` (the office's files as series, the lot file, its box)."""
+
+_FILE = re.compile(
+    r"(?P<archive>[A-Z][^,]{3,100}),\s*File(?:\s+No\.)?\s+(?P<file>[^\s,()]+?)" + _END
+)
+"""An archive and a file number: `Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1.`,
+`Diplomatic Archives of the Ministry of Foreign Affairs of Japan, File A'0392 (Microfilm).`"""
+
+CITATION_PATTERNS = (_RUSSIAN, _BARCH, _NARA, _LOT_FILE, _FILE)
 
 
 def parse_citation(text: str) -> Citation:

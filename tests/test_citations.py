@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from lod.citations import parse_citation
@@ -27,6 +29,52 @@ from lod.citations import parse_citation
                 "Contributed, transcribed, and translated by Stephan Kieninger.",
             ),
         ),
+        (
+            "Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1.",
+            ("Nehru Memorial Museum and Library", "", "", "JNSG", "", "", "vol. 21-1."),
+        ),
+        (
+            "Diplomatic Archives of the Ministry of Foreign Affairs of Japan, File A’0392 "
+            "(Microfilm). Contributed by Robert Hoppens.",
+            (
+                "Diplomatic Archives of the Ministry of Foreign Affairs of Japan",
+                "",
+                "",
+                "A’0392",
+                "",
+                "",
+                "(Microfilm). Contributed by Robert Hoppens.",
+            ),
+        ),
+        (
+            "Department of State, Bureau of Public Affairs, Office of the Historian, Advisory "
+            "Committee on Historical Diplomatic Documentation Files, 1957-1990 (Lot File 96 D 292), "
+            "Box 1, 1961-Report.",
+            (
+                "Department of State",
+                "",
+                "Bureau of Public Affairs, Office of the Historian, Advisory Committee on "
+                "Historical Diplomatic Documentation Files, 1957-1990",
+                "96 D 292",
+                "1",
+                "",
+                "1961-Report.",
+            ),
+        ),
+        (
+            "National Archives and Records Administration, Record Group 59, Entry UD-WW-9: Bureau "
+            "of Public Affairs, Office of the Historian, Arthur Kogan Files, 1945-1980 (83 D 230), "
+            "Box 2, Access, History of. Drafted by Arthur Kogan.",
+            (
+                "National Archives and Records Administration",
+                "59",
+                "UD-WW-9",
+                "83 D 230",
+                "2",
+                "",
+                "Access, History of. Drafted by Arthur Kogan.",
+            ),
+        ),
     ],
 )
 def test_parsed_parts(text: str, parts: tuple[str, ...]) -> None:
@@ -36,7 +84,42 @@ def test_parsed_parts(text: str, parts: tuple[str, ...]) -> None:
     assert c.parsed
 
 
-def test_unknown_form_is_kept_verbatim_only() -> None:
-    c = parse_citation("Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1.")
-    assert c.verbatim == "Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1."
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Personal papers of the author, kept privately.",
+        "Some Library, Files on the question, 1961.",
+        "Department of State, Central Files, 611.61/1-2358.",
+    ],
+)
+def test_unknown_form_is_kept_verbatim_only(text: str) -> None:
+    c = parse_citation(text)
+    assert c.verbatim == text
     assert not c.parsed and c.archive == ""
+
+
+def test_citation_parts_are_queryable_on_the_corpus(corpus_site: Path, corpus: Path) -> None:
+    """ "Everything in State Department lot file 96 D 292" and "everything from NARA record group
+    59" are one query each, and find exactly the records whose citations say so."""
+    from pyoxigraph import Store
+
+    from lod.model import Record
+    from lod.sources import read_sources
+
+    citations = [i.citation for i in read_sources([corpus]) if isinstance(i, Record)]
+    store = Store.read_only(str(corpus_site / "store"))
+    base = "http://127.0.0.1:8000/archive/"
+    for archive, identifier, marker in (
+        ("us-department-of-state", "96 D 292", "(Lot File 96 D 292)"),
+        ("nara", "59", "National Archives and Records Administration, Record Group 59,"),
+    ):
+        query = f"""
+            PREFIX rico: <https://www.ica.org/standards/RiC/ontology#>
+            PREFIX dcterms: <http://purl.org/dc/terms/>
+            SELECT (COUNT(DISTINCT ?record) AS ?n) WHERE {{
+                ?set rico:identifier "{identifier}" ;
+                     rico:isOrWasIncludedIn+ <{base}{archive}> .
+                ?record rico:isOrWasIncludedIn+ ?set ; dcterms:source ?citation }}"""
+        (row,) = list(store.query(query))
+        expected = sum(marker in c for c in citations)
+        assert expected > 0 and int(row["n"].value) == expected, identifier

@@ -23,10 +23,12 @@ Row = tuple[Value, ...]
 # Each entry is (columns, rows): a set when the order is not the question, a list when it is.
 
 NO_ARCHIVE = "(no holding archive recorded)"
-# FRUS TEI documents cite Department of State lot files, which name no archive lod knows, and so
-# does the TEI example ("Example Archive"); years from their <date type="created">.
-NO_ARCHIVE_PER_YEAR = {
-    "1951": 1, "1957": 1, "1960": 1, "1961": 2, "1963": 1, "1964": 1, "1965": 1, "1967": 1,
+# The TEI example cites "Example Archive", which lod does not know.
+NO_ARCHIVE_PER_YEAR = {"1951": 1}
+# FRUS TEI documents cite Department of State lot files ("Department of State, ..., (Lot File
+# 96 D 292), Box 1, ..."); years from their <date type="created">.
+STATE_DEPARTMENT_PER_YEAR = {
+    "1957": 1, "1960": 1, "1961": 2, "1963": 1, "1964": 1, "1965": 1, "1967": 1,
     "1968": 1, "1969": 1, "1971": 1, "1972": 1, "1973": 1, "1974": 1, "1975": 1, "1976": 2,
     "1977": 1, "1978": 1, "1980": 3, "1981": 2, "1982": 1, "1984": 1, "1985": 1, "1986": 1,
     "1988": 4, "1989": 1, "1990": 4, "1991": 1,
@@ -95,6 +97,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
     "documents-per-archive-per-year": (
         ("archiveName", "year", "documents"),
         {(NO_ARCHIVE, year, n) for year, n in NO_ARCHIVE_PER_YEAR.items()}
+        | {("U.S. Department of State", y, n) for y, n in STATE_DEPARTMENT_PER_YEAR.items()}
         | {(name, year, n) for (name, year), n in ARCHIVE_PER_YEAR.items()},
     ),
     "records-about-a-place": (
@@ -213,6 +216,12 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
             ("NARA", "National Archives and Records Administration", "United States", 3),
             ("NMML", "Nehru Memorial Museum and Library", "India", 1),
             ("RGANI", "Russian State Archive of Contemporary History", "Russia", 1),
+            (
+                "DOS",
+                "U.S. Department of State",
+                "United States",
+                sum(STATE_DEPARTMENT_PER_YEAR.values()),
+            ),
         },
     ),
     "records-addressed-to-a-person": (
