@@ -27,10 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
 from lod.authorities import Entity
-from lod.changelog import LOG_FILE, ChangeLog, State
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.model import Record
@@ -50,9 +49,14 @@ from lod.publish.state import (
 from lod.publish.steps import (
     MAX_BACKLINKS,
     backlink,
+    carry_log,
     deduplicated,
+    entity_state,
+    index_entity,
+    index_record,
     kind_of,
     record_row,
+    record_state,
     replay,
     report_error,
     report_skip,
@@ -351,14 +355,10 @@ class _Incremental:
             records, entity_uris, written, gone, old_parts, entity_rows, done
         )
         state.replace_parts(parts)
-        report.triples = self._store(written, gone, old_parts)
-        log = ChangeLog(_copy(self.out / LOG_FILE, self.stage / LOG_FILE))
-        states = [
-            State(d.uri, "record", d.written.digest, d.written.length, d.title, tuple(d.sets))
-            for d in done
-        ] + [
-            State(u, kind_of(minter, u), written[u].digest, written[u].length, e.label)
-            for u, e in sorted(entity_rows.items())
+        store, report.triples = self._store(written, gone, old_parts)
+        log = carry_log(self.out, self.stage)
+        states = [record_state(d) for d in done] + [
+            entity_state(minter, e, written[u]) for u, e in sorted(entity_rows.items())
         ]
         sets = dict(SET_GROUPS)
         for d in done:
@@ -376,7 +376,9 @@ class _Incremental:
             dumps=dump_list,
             modified=modified_date(self.config, lastmods),
         )
-        self._describe_store(description)
+        store.extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
+        store.flush()
+        del store
         write_pages(self.stage, self.config, minter, state, log, report, dump_list)
         log.close()
         deletions = [
@@ -436,20 +438,9 @@ class _Incremental:
                     if uri in written:
                         ranges = dumps.add(written[uri])
                         if uri in by_uri:
-                            d = by_uri[uri]
-                            docid = index.add(
-                                uri,
-                                kind_of(self.minter, uri),
-                                d.title,
-                                summary=d.summary,
-                                text=d.text,
-                                labels=d.labels,
-                            )
+                            docid = index_record(index, self.minter, by_uri[uri])
                         else:
-                            e = entities[uri]
-                            docid = index.add(
-                                uri, kind, e.label, labels=sorted(e.variants - {e.label})
-                            )
+                            docid = index_entity(index, self.minter, entities[uri])
                     else:
                         ranges = dumps.copy(old, old_parts[uri])
                         docid = old_parts[uri].docid
@@ -466,9 +457,9 @@ class _Incremental:
 
     def _store(
         self, written: dict[str, Written], gone: list[str], old_parts: dict[str, Part]
-    ) -> int:
-        """A copy of the store (hard-linked files) with the changed resources' triples swapped.
-        Returns the number of triples without the dataset description, counted as they go
+    ) -> tuple[Store, int]:
+        """A copy of the store (hard-linked files) with the changed resources' triples swapped
+        and the old dataset description taken out. Returns it and the number of triples without the dataset description, counted as they go
         in and out (counting the store itself reads all its millions of triples)."""
         source = Store.read_only(str(self.out / STORE_DIR))
         source.backup(str(self.stage / STORE_DIR))
@@ -484,7 +475,7 @@ class _Incremental:
                     continue
                 doc = self.minter.doc(uri)
                 record = part.section == RECORDS
-                data = _gunzip(old.read("gz", part.gz))
+                data = gzip.decompress(old.read("gz", part.gz))
                 for triple in parse(data, RdfFormat.N_TRIPLES):
                     subject = triple.subject
                     if not isinstance(subject, NamedNode):
@@ -509,15 +500,7 @@ class _Incremental:
                 store.remove(Quad(triple.subject, triple.predicate, triple.object, DefaultGraph()))
         finally:
             old.close()
-        self._store_handle = store
-        return count
-
-    def _describe_store(self, description: list[Triple]) -> None:
-        """Add the new dataset description (the old one left with the other old triples)."""
-        store = self._store_handle
-        store.extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
-        store.flush()
-        del self._store_handle
+        return store, count
 
     def _stale_sitemaps(self) -> list[str]:
         folder = self.out / "sitemaps"
@@ -525,16 +508,6 @@ class _Incremental:
             return []
         fresh = {p.name for p in (self.stage / "sitemaps").glob("*.xml")}
         return [f"sitemaps/{p.name}" for p in folder.glob("*.xml") if p.name not in fresh]
-
-
-def _gunzip(data: bytes) -> bytes:
-    return gzip.decompress(data)
-
-
-def _copy(source: Path, target: Path) -> Path:
-    if source.is_file():
-        shutil.copyfile(source, target)
-    return target
 
 
 # --- committing --------------------------------------------------------------------------------

@@ -49,8 +49,12 @@ from lod.publish.steps import (
     backlink,
     carry_log,
     deduplicated,
+    entity_state,
+    index_entity,
+    index_record,
     kind_of,
     record_row,
+    record_state,
     report_error,
     report_skip,
     spans,
@@ -198,29 +202,13 @@ def _build_into(
                 report.attempted += 1
                 report.published += 1
                 ranges = dumps.add(result.written)
-                docid = index.add(
-                    result.uri,
-                    kind_of(minter, result.uri),
-                    result.title,
-                    summary=result.summary,
-                    text=result.text,
-                    labels=result.labels,
-                )
+                docid = index_record(index, minter, result)
                 parts.append(Part(result.uri, RECORDS, "record", docid, *spans(ranges)))
                 _collect(result, entities, backlinks, minter)
                 row = rows.get(result.file, 0)
                 rows[result.file] = row + 1
                 state.put_record(record_row(result, row), result.entities, result.written.foreign)
-                states.append(
-                    State(
-                        result.uri,
-                        "record",
-                        result.written.digest,
-                        result.written.length,
-                        result.title,
-                        tuple(result.sets),
-                    )
-                )
+                states.append(record_state(result))
                 sets.update(result.sets)
                 lastmods.append(result.lastmod)
         record_uris = {p.uri for p in parts}
@@ -228,21 +216,13 @@ def _build_into(
         jobs = [
             (entities[u], backlinks.get(u, [])) for u in sorted(entities) if u not in record_uris
         ]
-        docids = [
-            index.add(
-                entity.uri,
-                kind_of(minter, entity.uri),
-                entity.label,
-                labels=sorted(entity.variants - {entity.label}),
-            )
-            for entity, _links in jobs
-        ]
+        docids = [index_entity(index, minter, entity) for entity, _links in jobs]
         for (entity, _links), docid, written in zip(
             jobs, docids, run(do_entity, jobs), strict=True
         ):
             kind = kind_of(minter, entity.uri)
             parts.append(Part(entity.uri, ENTITIES, kind, docid, *spans(dumps.add(written))))
-            states.append(State(entity.uri, kind, written.digest, written.length, entity.label))
+            states.append(entity_state(minter, entity, written))
         dump_list = dumps.close()
         report.entities = len(entities)
     _write_static(root, site, vocab)

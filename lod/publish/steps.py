@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lod.changelog import LOG_FILE, ChangeLog
+from lod.authorities import Entity
+from lod.changelog import LOG_FILE, ChangeLog, State
 from lod.errors import SourceError
 from lod.model import Record
 from lod.publish.dumps import Ranges
 from lod.publish.finish import BuildReport
 from lod.publish.state import RecordRow
-from lod.publish.writer import RecordDone
+from lod.publish.writer import RecordDone, Written
 from lod.sources.units import Unchanged
+from lod.textindex import TextIndexWriter
 from lod.uris import Minter
 
 MAX_BACKLINKS = 500
@@ -96,6 +98,40 @@ def carry_log(previous: Path, root: Path) -> ChangeLog:
     if old.is_file():
         shutil.copyfile(old, root / LOG_FILE)
     return ChangeLog(root / LOG_FILE)
+
+
+def record_state(done: RecordDone) -> State:
+    """A published record as the change log sees it."""
+    written = done.written
+    return State(done.uri, "record", written.digest, written.length, done.title, tuple(done.sets))
+
+
+def entity_state(minter: Minter, entity: Entity, written: Written) -> State:
+    return State(
+        entity.uri, kind_of(minter, entity.uri), written.digest, written.length, entity.label
+    )
+
+
+def index_record(index: TextIndexWriter, minter: Minter, done: RecordDone) -> int:
+    """Add a record to the keyword index: title, summary, full text, linked names."""
+    return index.add(
+        done.uri,
+        kind_of(minter, done.uri),
+        done.title,
+        summary=done.summary,
+        text=done.text,
+        labels=done.labels,
+    )
+
+
+def index_entity(index: TextIndexWriter, minter: Minter, entity: Entity) -> int:
+    """Add an entity to the keyword index: its label and its variants."""
+    return index.add(
+        entity.uri,
+        kind_of(minter, entity.uri),
+        entity.label,
+        labels=sorted(entity.variants - {entity.label}),
+    )
 
 
 def kind_of(minter: Minter, uri: str) -> str:
