@@ -1,4 +1,5 @@
-"""Loads the data in vocab/ (JSON-LD context, type/language/rights/archive tables, authorities).
+"""Loads the data in vocab/ (JSON-LD context, the controlled vocabularies: document types,
+languages, rights statements, classification levels, holding archives; authorities).
 
 Vocabularies are data, not code: adding a document type or a verified authority link is an edit
 to a CSV file. Everything is loaded once per process and shared read-only.
@@ -23,6 +24,9 @@ VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"
 AAT = "http://vocab.getty.edu/aat/"
 DCMITYPE = "http://purl.org/dc/dcmitype/"
 ISO639_2 = "http://id.loc.gov/vocabulary/iso639-2/"
+ISO639_3 = "https://iso639-3.sil.org/code/"
+"""The ISO 639-3 Registration Authority's page per code: the standard's own maintainer, unlike
+third-party mirrors such as lexvo.org."""
 WIKIDATA = "http://www.wikidata.org/entity/"
 GEONAMES = "https://sws.geonames.org/"
 
@@ -34,17 +38,22 @@ class DocType:
     aat: str
     dcmitype: str
     message: bool
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Language:
     label: str
     iso639_2: str
+    iso639_3: str
     bcp47: str
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Rights:
+    slug: str
+    notation: str
     match: str
     uri: str
     label: str
@@ -56,6 +65,25 @@ class Archive:
     slug: str
     label: str
     country: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A security classification level ("Secret"), matched on the whole value as written."""
+
+    slug: str
+    label: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """One controlled vocabulary as a whole: `name` is its table (type, language, ...)."""
+
+    name: str
+    label: str
+    definition: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +141,8 @@ class Vocab:
     authorities: dict[str, Authority]
     context: dict[str, object]
     lod_ttl: str
+    classifications: dict[str, Classification] = field(default_factory=dict)
+    schemes: tuple[Scheme, ...] = ()
     _memo: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
 
     def _cached(self, kind: str, key: str, find: Callable[[str], Any]) -> Any:
@@ -131,6 +161,11 @@ class Vocab:
 
     def language(self, label: str) -> Language | None:
         return self._cached("language", label, lambda v: self.languages.get(name_key(v)))  # type: ignore[no-any-return]
+
+    def classification(self, value: str) -> Classification | None:
+        return self._cached(
+            "classification", value, lambda v: self.classifications.get(name_key(v))
+        )  # type: ignore[no-any-return]
 
     def rights_for(self, text: str) -> Rights | None:
         folded = text.lower()
@@ -176,21 +211,33 @@ class Vocab:
 def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
     types: dict[str, DocType] = {}
     for row in _rows("types.csv", vocab_dir):
+        variants = tuple(_split(row["variants"]))
         doc_type = DocType(
-            row["label"], row["slug"], row["aat"], row["dcmitype"], row["message"] == "yes"
+            row["label"],
+            row["slug"],
+            row["aat"],
+            row["dcmitype"],
+            row["message"] == "yes",
+            variants,
         )
-        for label in [row["label"], *_split(row["variants"])]:
+        for label in [row["label"], *variants]:
             types[name_key(label)] = doc_type
     languages: dict[str, Language] = {}
     for row in _rows("languages.csv", vocab_dir):
-        language = Language(row["label"], row["iso639_2"], row["bcp47"])
-        for label in [row["label"], row["iso639_2"], row["bcp47"], *_split(row["variants"])]:
+        variants = tuple(_split(row["variants"]))
+        language = Language(row["label"], row["iso639_2"], row["iso639_3"], row["bcp47"], variants)
+        codes = [row["iso639_2"], row["iso639_3"], row["bcp47"]]
+        for label in [row["label"], *codes, *variants]:
             languages[name_key(label)] = language
-    rights = tuple(Rights(r["match"], r["uri"], r["label"]) for r in _rows("rights.csv", vocab_dir))
+    rights = tuple(
+        Rights(r["slug"], r["notation"], r["match"], r["uri"], r["label"])
+        for r in _rows("rights.csv", vocab_dir)
+    )
     archives: dict[str, Archive] = {}
     for row in _rows("archives.csv", vocab_dir):
-        archive = Archive(row["abbreviation"], row["slug"], row["label"], row["country"])
-        for label in [row["abbreviation"], row["label"], *_split(row["variants"])]:
+        variants = tuple(_split(row["variants"]))
+        archive = Archive(row["abbreviation"], row["slug"], row["label"], row["country"], variants)
+        for label in [row["abbreviation"], row["label"], *variants]:
             archives[name_key(label)] = archive
     authorities: dict[str, Authority] = {}
     for row in _rows("authorities.csv", vocab_dir):
@@ -205,6 +252,14 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
         for label in [row["label"], *authority.variants]:
             for key in name_keys(label):
                 authorities[key] = authority
+    classifications: dict[str, Classification] = {}
+    for row in _rows("classification.csv", vocab_dir):
+        level = Classification(row["slug"], row["label"], tuple(_split(row["variants"])))
+        for label in [level.label, *level.variants]:
+            classifications[name_key(label)] = level
+    schemes = tuple(
+        Scheme(r["name"], r["label"], r["definition"]) for r in _rows("schemes.csv", vocab_dir)
+    )
     try:
         context = json.loads((vocab_dir / "context.jsonld").read_text(encoding="utf-8"))
         lod_ttl = (vocab_dir / "lod.ttl").read_text(encoding="utf-8")
@@ -212,7 +267,9 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
         raise ConfigError(
             f"cannot read the JSON-LD context or lod.ttl in {vocab_dir}: {exc}"
         ) from exc
-    return Vocab(types, languages, rights, archives, authorities, context, lod_ttl)
+    return Vocab(
+        types, languages, rights, archives, authorities, context, lod_ttl, classifications, schemes
+    )
 
 
 def _split(cell: str) -> list[str]:
