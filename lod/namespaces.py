@@ -16,6 +16,7 @@ PREFIXES: dict[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "void": "http://rdfs.org/ns/void#",
     "pav": "http://purl.org/pav/",
+    "prov": "http://www.w3.org/ns/prov#",
     "edtf": "http://id.loc.gov/datatypes/edtf/",
     "aat": "http://vocab.getty.edu/aat/",
     "iso639": "http://id.loc.gov/vocabulary/iso639-2/",

@@ -95,6 +95,8 @@ class Analysis:
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     prefixes: dict[str, str]
     search_blocks: list[tuple[int, int, list[Token]]]  # (start, end, inner tokens) of lod:search
+    dataset: bool = False
+    """The query names its own dataset (FROM / FROM NAMED)."""
 
 
 def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = None) -> Analysis:
@@ -104,6 +106,7 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
     known = dict(prefixes or {})
     form = ""
     blocks: list[tuple[int, int, list[Token]]] = []
+    dataset = False
     for index, token in enumerate(tokens):
         if token.kind == "pname" and index >= 1 and tokens[index - 1].text.upper() == "PREFIX":
             if index + 1 < len(tokens) and tokens[index + 1].kind == "iri":
@@ -120,9 +123,10 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
             form = keyword
         if keyword == "SERVICE":
             blocks.append(_search_block(text, tokens, index, known, search_iri))
+        dataset = dataset or keyword == "FROM"
     if not form:
         raise QuerySyntaxError("no SELECT, ASK, CONSTRUCT or DESCRIBE query found in the text")
-    return Analysis(form, known, blocks)
+    return Analysis(form, known, blocks, dataset)
 
 
 def _search_block(
@@ -260,6 +264,7 @@ def answer_query(
         base_iri=base_iri,
         default_graphs=default_graphs,
         named_graphs=named_graphs,
+        union=not analysis.dataset,
     )
 
 
@@ -280,10 +285,15 @@ def run_query(
     base_iri: str | None = None,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
+    union: bool = True,
 ) -> Answer:
     """Run a checked query and write its results as `fmt` (a name from RESULT_WRITERS or
     GRAPH_WRITERS); at most `row_limit` solutions or triples are written. Relative IRIs resolve
-    against `base_iri`, the build's base URI, so `<record/112095>` names that record."""
+    against `base_iri`, the build's base URI, so `<record/112095>` names that record.
+
+    Each resource is a named graph; unless the query or the protocol names a dataset, the
+    default graph is the union of all of them (`union`; Oxigraph would let the flag override
+    a FROM clause, so it is set only when there is none)."""
     for graph in (default_graphs or []) + (named_graphs or []):
         if not store.contains_named_graph(NamedNode(graph)):
             raise QueryRefused(
@@ -295,6 +305,8 @@ def run_query(
         options["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
     if named_graphs is not None:
         options["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    if union and default_graphs is None and named_graphs is None:
+        options["use_default_graph_as_union"] = True
     try:
         result = store.query(text, **options)
     except SyntaxError as exc:

@@ -1,7 +1,8 @@
 """The embedded on-disk store (pyoxigraph), loaded while the build runs.
 
-Loading indexes every triple, the slowest serial step of a build. A loader process reads the
-N-Triples stream on its standard input and bulk-loads it while resources are still being
+Each resource's triples are a named graph of their own (lod.provenance); queries see the union
+of all graphs as their default graph (lod.sparql). Loading indexes every quad, the slowest
+serial step of a build. A loader process reads the N-Quads stream on its standard input and bulk-loads it while resources are still being
 written, so indexing overlaps with mapping and serializing instead of following them.
 The loader is a fresh interpreter (`python -m lod.store PATH`), not a fork: forking a process
 whose pool threads may hold locks can deadlock the child.
@@ -39,7 +40,7 @@ def die_with_parent(parent: int) -> None:
 
 
 class StreamLoader:
-    """Feed N-Triples with write(); close() waits until the store at `path` holds all of it."""
+    """Feed N-Quads with write(); close() waits until the store at `path` holds all of it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -84,7 +85,7 @@ def main(path: str, parent: str) -> None:
     die_with_parent(int(parent))
     store = Store(path)
     # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.
-    store.bulk_load(sys.stdin.buffer, RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(sys.stdin.buffer, RdfFormat.N_QUADS, lenient=True)
     store.flush()
 
 

@@ -120,6 +120,6 @@ def test_citation_parts_are_queryable_on_the_corpus(corpus_site: Path, corpus: P
                 ?set rico:identifier "{identifier}" ;
                      rico:isOrWasIncludedIn+ <{base}{archive}> .
                 ?record rico:isOrWasIncludedIn+ ?set ; dcterms:source ?citation }}"""
-        (row,) = list(store.query(query))
+        (row,) = list(store.query(query, use_default_graph_as_union=True))
         expected = sum(marker in c for c in citations)
         assert expected > 0 and int(row["n"].value) == expected, identifier

@@ -256,7 +256,7 @@ def plain(term: object) -> Value:
 
 
 def answer(store: Store, query: CuratedQuery, columns: tuple[str, ...]) -> list[Row]:
-    solutions = store.query(query.sparql)
+    solutions = store.query(query.sparql, use_default_graph_as_union=True)
     assert isinstance(solutions, QuerySolutions), query.slug
     return [tuple(plain(solution[name]) for name in columns) for solution in solutions]
 
@@ -301,7 +301,7 @@ def test_a_curated_query_is_standalone_and_base_independent(query: CuratedQuery)
 def test_a_curated_query_runs_on_the_sample_records(
     records_store: Store, query: CuratedQuery
 ) -> None:
-    result = records_store.query(query.sparql)
+    result = records_store.query(query.sparql, use_default_graph_as_union=True)
     if not isinstance(result, QueryBoolean):
         list(result)
 

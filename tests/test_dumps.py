@@ -12,8 +12,14 @@ from lod.publish.writer import Written
 
 def written(name: str) -> Written:
     triple = f"<http://x/{name}> <http://x/p> {name!r} .\n".replace("'", '"')
+    quad = triple[:-3] + f" <http://x/doc/{name}> .\n"
     return Written(
-        gzip.compress(triple.encode(), mtime=0), triple.encode(), f'{{"@id": "{name}"}}', "", 0
+        gzip.compress(triple.encode(), mtime=0),
+        triple.encode(),
+        f'{{"@id": "{name}"}}',
+        "",
+        0,
+        gzip.compress(quad.encode(), mtime=0),
     )
 
 
@@ -24,6 +30,8 @@ def check(folder: Path, ranges: dict[str, Ranges]) -> None:
             assert gzip.decompress(old.read("gz", r.gz)).decode().startswith(f"<http://x/{name}>")
             assert old.read("ttl", r.ttl).decode().startswith(f"<http://x/{name}>")
             assert old.read("js", r.js).decode() == f'{{"@id": "{name}"}}\n'
+            quads = gzip.decompress(old.read("nq", r.nq)).decode()
+            assert quads.endswith(f" <http://x/doc/{name}> .\n")
     finally:
         old.close()
 
@@ -40,7 +48,7 @@ def test_copies_after_a_new_share_keep_their_ranges(tmp_path: Path) -> None:
     check(first, before)
     dumps = DumpWriter(second, {})
     old = OldDumps(first)
-    parts = {n: Part(n, 0, "record", 0, r.gz, r.ttl, r.js) for n, r in before.items()}
+    parts = {n: Part(n, 0, "record", 0, r.gz, r.ttl, r.js, r.nq) for n, r in before.items()}
     after = {
         "a": dumps.copy(old, parts["a"]),
         "B": dumps.add(written("B")),

@@ -12,7 +12,7 @@ FLOORS = [
     {"vocab", "dates", "citations", "uris", "curated", "oaidc"},
     {"sources", "harvest"},
     {"authorities"},
-    {"mapping", "passthrough"},
+    {"mapping", "passthrough", "provenance"},
     {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
     {"publish"},
     {"serve"},

@@ -491,7 +491,7 @@ def test_curated_queries_answer_the_same_over_http(corpus_server: str, corpus_si
 
     store = Store.read_only(str(corpus_site / "store"))
     for query in load_curated():
-        direct = store.query(query.sparql)
+        direct = store.query(query.sparql, use_default_graph_as_union=True)
         assert isinstance(direct, QuerySolutions)
         expected = Result.parse(
             io.BytesIO(direct.serialize(format=QueryResultsFormat.JSON)), format="json"

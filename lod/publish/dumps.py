@@ -1,7 +1,8 @@
-"""The three dumps (N-Triples gzip, Turtle, JSON lines), written as resources stream in.
+"""The four dumps (N-Triples gzip, Turtle, JSON lines, N-Quads gzip), written as resources
+stream in. The N-Quads dump holds each resource in its named graph with its provenance.
 
-Each resource's share is a contiguous byte range in every dump, and its N-Triples share is a
-gzip member of its own (members concatenate into one valid gzip file). So the build remembers
+Each resource's share is a contiguous byte range in every dump, and its N-Triples and N-Quads
+shares are gzip members of their own (members concatenate into one valid gzip file). So the build remembers
 each resource's ranges, and an incremental build splices the new dumps out of the old ones and
 the few changed resources, without recompressing or re-serializing anything.
 """
@@ -19,11 +20,16 @@ from lod.publish.state import Part
 from lod.publish.writer import Written
 from lod.store import StreamLoader
 
-NAMES = ("dataset.nt.gz", "dataset.ttl", "records.jsonl")
+NAMES = ("dataset.nt.gz", "dataset.ttl", "records.jsonl", "dataset.nq.gz")
+KEYS = ("gz", "ttl", "js", "nq")
 DUMP_TYPES = {
     "dataset.nt.gz": ("application/n-triples", "N-Triples (gzip)"),
     "dataset.ttl": ("text/turtle", "Turtle"),
     "records.jsonl": ("application/ld+json", "JSON-LD, one resource per line"),
+    "dataset.nq.gz": (
+        "application/n-quads",
+        "N-Quads (gzip): one named graph per resource, with its provenance",
+    ),
 }
 COPY_CHUNK = 8 << 20
 
@@ -88,10 +94,11 @@ class Ranges:
     gz: tuple[int, int]
     ttl: tuple[int, int]
     js: tuple[int, int]
+    nq: tuple[int, int]
 
 
 class DumpWriter:
-    """Writes the dumps of a build; `loader` (when given) also gets every N-Triples share, so
+    """Writes the dumps of a build; `loader` (when given) also gets every N-Quads share, so
     the store is loaded from the same bytes. The Turtle dump declares its prefixes once."""
 
     def __init__(
@@ -102,15 +109,17 @@ class DumpWriter:
         self.gz = _Out(folder / "dataset.nt.gz")
         self.ttl = _Out(folder / "dataset.ttl")
         self.js = _Out(folder / "records.jsonl")
+        self.nq = _Out(folder / "dataset.nq.gz")
         self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes.items()).encode())
 
     def add(self, written: Written) -> Ranges:
         if self.loader is not None:
-            self.loader.write(written.plain_ntriples)
+            self.loader.write(written.plain_nquads)
         return Ranges(
             self.gz.write(written.ntriples),
             self.ttl.write(written.turtle),
             self.js.write((written.line + "\n").encode("utf-8")),
+            self.nq.write(written.nquads),
         )
 
     def copy(self, old: OldDumps, part: Part) -> Ranges:
@@ -119,13 +128,14 @@ class DumpWriter:
             self.gz.copy(old.handles["gz"], part.gz),
             self.ttl.copy(old.handles["ttl"], part.ttl),
             self.js.copy(old.handles["js"], part.js),
+            self.nq.copy(old.handles["nq"], part.nq),
         )
 
     def close(self) -> list[Dump]:
         """Finish the files; return their descriptions and write SHA256SUMS."""
         result = []
         lines = []
-        for name, out in zip(NAMES, (self.gz, self.ttl, self.js), strict=True):
+        for name, out in zip(NAMES, self._outs(), strict=True):
             out.flush()
             out.handle.close()
             digest = out.digest.hexdigest()
@@ -135,8 +145,11 @@ class DumpWriter:
         (self.folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
         return result
 
+    def _outs(self) -> tuple[_Out, ...]:
+        return self.gz, self.ttl, self.js, self.nq
+
     def abort(self) -> None:
-        for out in (self.gz, self.ttl, self.js):
+        for out in self._outs():
             out.handle.close()
 
 
@@ -145,8 +158,7 @@ class OldDumps:
 
     def __init__(self, folder: Path) -> None:
         self.handles = {
-            key: (folder / name).open("rb")
-            for key, name in zip(("gz", "ttl", "js"), NAMES, strict=True)
+            key: (folder / name).open("rb") for key, name in zip(KEYS, NAMES, strict=True)
         }
 
     def read(self, key: str, span: tuple[int, int]) -> bytes:

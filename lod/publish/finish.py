@@ -79,9 +79,10 @@ def describe(
     entities: int,
     dumps: list[Dump],
     modified: str,
+    agent: list[Triple],
 ) -> list[Triple]:
     """Write the dataset description (doc/dataset.*, /.well-known/void); return its triples
-    for the store."""
+    for the store. `agent` describes the software the graphs' provenance names."""
     minter = site.minter
     description = dataset_triples(
         config,
@@ -96,6 +97,7 @@ def describe(
             {PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}
         ),
     )
+    description += agent
     site.write(minter.dataset, description, config.title)
     (root / ".well-known").mkdir(exist_ok=True)
     (root / ".well-known" / "void").write_bytes((root / "doc" / "dataset.ttl").read_bytes())

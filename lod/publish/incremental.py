@@ -16,7 +16,6 @@ left to a full build, which is faster for them and keeps the rules simple.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -32,8 +31,9 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 from lod.authorities import Entity
 from lod.config import Config
 from lod.errors import PublishError, SourceError
-from lod.model import Record
+from lod.model import Origin, Record
 from lod.namespaces import prefixes_for
+from lod.provenance import Provenance, generation
 from lod.publish.dataset import Dump
 from lod.publish.dumps import DumpWriter, OldDumps, same_bytes
 from lod.publish.finish import EXIT_OK, BuildReport, describe, modified_date, write_pages
@@ -62,11 +62,12 @@ from lod.publish.steps import (
     report_skip,
     spans,
 )
-from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, owns, source_hash
+from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
 from lod.sources import Skipped, read_files
 from lod.sources.units import Unchanged
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndexWriter
+from lod.vocab import VOCAB_DIR
 
 MAX_CHANGED = 2_000
 """More changed records than this, or than a tenth of all, go to a (parallel) full build."""
@@ -160,7 +161,8 @@ class _Incremental:
         self.config = config
         self.state = state
         self.on_problem = on_problem
-        self.worker = Worker(stage, config.base_uri)
+        self.made = generation(config.source_date_epoch, VOCAB_DIR)
+        self.worker = Worker(stage, config.base_uri, self.made)
         self.minter = self.worker.minter
         self.report = BuildReport(incremental=True)
 
@@ -189,6 +191,7 @@ class _Incremental:
         unit_keys: dict[str, tuple[str, str]] = {}
         before: dict[str, set[str]] = {}
         old_order: list[str] = []
+        read_at: dict[str, tuple[str, int | None]] = {}
         for label in sorted(
             [*changed_labels, *gone], key=lambda x: old_files[x].rank if x in old_files else -1
         ):
@@ -197,6 +200,7 @@ class _Incremental:
                 unit_keys[old.source_hash] = (old.kind, old.id)
                 before[old.uri] = state.entity_uris_of(old.uri)
                 old_order.append(old.uri)
+                read_at[old.uri] = (old.file, old.line)
         kept_keys = {
             (kind, rid)
             for label in unread
@@ -209,6 +213,16 @@ class _Incremental:
         done: list[RecordDone] = []
         kept: set[str] = set()
         kept_order: list[str] = []
+        moved_rows: dict[str, Origin] = {}
+        """Kept records whose row now starts at another line: their provenance says so."""
+
+        def keep(uri: str, file: str, row: int, line: int | None) -> None:
+            state.move_record(uri, file, row, line)
+            kept.add(uri)
+            kept_order.append(uri)
+            if read_at[uri] != (file, line):
+                moved_rows[uri] = Origin(file, line)
+
         items = read_files(changed, known=by_hash.__contains__)
         for item in deduplicated(items, unit_keys):
             if isinstance(item, Unchanged):
@@ -217,9 +231,7 @@ class _Incremental:
                 same = by_hash[item.unit]
                 if same in kept:
                     return None  # the same row twice: let the full build report it
-                state.move_record(same, item.file, row)
-                kept.add(same)
-                kept_order.append(same)
+                keep(same, item.file, row, item.line)
                 continue
             if isinstance(item, Skipped):
                 entry = {"file": item.file, "reason": item.reason}
@@ -232,9 +244,7 @@ class _Incremental:
                 rows[item.origin.file] = row + 1
                 uri = by_hash.get(item.unit or source_hash(item))
                 if uri is not None and uri not in kept:
-                    state.move_record(uri, item.origin.file, row)
-                    kept.add(uri)
-                    kept_order.append(uri)
+                    keep(uri, item.origin.file, row, item.origin.line)
                     continue
                 if len(done) >= MAX_CHANGED:
                     return None
@@ -242,9 +252,7 @@ class _Incremental:
                 if isinstance(result, RecordDone):
                     result_row = row
                     done.append(result)
-                    state.put_record(
-                        record_row(result, result_row), result.entities, result.written.foreign
-                    )
+                    state.put_record(record_row(result, result_row), result.entities)
                     continue
                 item = result
             if isinstance(item, SourceError):
@@ -267,9 +275,7 @@ class _Incremental:
             state.drop_record(uri)
         for label in gone:
             state.drop_file(label)
-        return self._publish(
-            old_files, ranks, changed, notes, done, removed, before, {d.uri for d in done}
-        )
+        return self._publish(old_files, ranks, changed, notes, done, removed, before, moved_rows)
 
     def _unchanged(self, old_files: dict[str, FileRow]) -> BuildReport:
         """Nothing to do: report again what the last build reported, write nothing."""
@@ -292,7 +298,7 @@ class _Incremental:
         done: list[RecordDone],
         removed: list[str],
         before: dict[str, set[str]],
-        rewritten_records: set[str],
+        moved_rows: dict[str, Origin],
     ) -> tuple[BuildReport, _Plan]:
         state, report, minter = self.state, self.report, self.minter
         changed_labels = {label for _, label in changed}
@@ -351,11 +357,12 @@ class _Incremental:
         report.entities = len(all_entities)
         old_parts = state.parts()
         gone = [u for u in removed if u not in written] + removed_entities
+        relocated = self._relocated(moved_rows, old_parts)
         parts, dump_list = self._dumps(
-            records, entity_uris, written, gone, old_parts, entity_rows, done
+            records, entity_uris, written, gone, old_parts, entity_rows, done, relocated
         )
         state.replace_parts(parts)
-        store, report.triples = self._store(written, gone, old_parts)
+        store, report.triples = self._store({**written, **relocated}, gone)
         log = carry_log(self.out, self.stage)
         states = [record_state(d) for d in done] + [
             entity_state(minter, e, written[u]) for u, e in sorted(entity_rows.items())
@@ -375,6 +382,7 @@ class _Incremental:
             entities=report.entities,
             dumps=dump_list,
             modified=modified_date(self.config, lastmods),
+            agent=Provenance(self.config.base_uri, minter.vocab, self.made).agent_triples(),
         )
         store.extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
         store.flush()
@@ -407,6 +415,30 @@ class _Incremental:
                 links.append(backlink(self.minter, uri, record_uri, text))
         return merged, links
 
+    def _relocated(
+        self, moved_rows: dict[str, Origin], old_parts: dict[str, Part]
+    ) -> dict[str, Written]:
+        """The dump shares of kept records whose row moved, with their provenance renewed."""
+        if not moved_rows:
+            return {}
+        old = OldDumps(self.out / "dumps")
+        try:
+            out = {}
+            for uri, origin in moved_rows.items():
+                part = old_parts[uri]
+                share = Written(
+                    old.read("gz", part.gz),
+                    old.read("ttl", part.ttl),
+                    old.read("js", part.js).decode("utf-8").removesuffix("\n"),
+                    "",
+                    0,
+                    b"",
+                )
+                out[uri] = self.worker.relocated(share, uri, origin)
+            return out
+        finally:
+            old.close()
+
     def _dumps(
         self,
         records: list[str],
@@ -416,6 +448,7 @@ class _Incremental:
         old_parts: dict[str, Part],
         entities: dict[str, Entity],
         done: list[RecordDone],
+        relocated: dict[str, Written],
     ) -> tuple[list[Part], list[Dump]]:
         """The dumps in a full build's order, old bytes copied, new ones written; the keyword
         index updated for the rewritten resources on the way."""
@@ -441,6 +474,9 @@ class _Incremental:
                             docid = index_record(index, self.minter, by_uri[uri])
                         else:
                             docid = index_entity(index, self.minter, entities[uri])
+                    elif uri in relocated:
+                        ranges = dumps.add(relocated[uri])
+                        docid = old_parts[uri].docid
                     else:
                         ranges = dumps.copy(old, old_parts[uri])
                         docid = old_parts[uri].docid
@@ -455,51 +491,27 @@ class _Incremental:
             old.close()
         return parts, dump_list
 
-    def _store(
-        self, written: dict[str, Written], gone: list[str], old_parts: dict[str, Part]
-    ) -> tuple[Store, int]:
-        """A copy of the store (hard-linked files) with the changed resources' triples swapped
-        and the old dataset description taken out. Returns it and the number of triples without the dataset description, counted as they go
-        in and out (counting the store itself reads all its millions of triples)."""
+    def _store(self, written: dict[str, Written], gone: list[str]) -> tuple[Store, int]:
+        """A copy of the store (hard-linked files) with the changed resources' graphs replaced,
+        the removed ones dropped and the old dataset description taken out. Returns it and the
+        number of quads besides the description, counted as they go in and out (counting the
+        store itself reads all its millions of quads)."""
         source = Store.read_only(str(self.out / STORE_DIR))
         source.backup(str(self.stage / STORE_DIR))
         del source
         store = Store(str(self.stage / STORE_DIR))
         info = json.loads((self.out / BUILD_INFO).read_text(encoding="utf-8"))
         count = int(info["triples"])
-        old = OldDumps(self.out / "dumps")
-        try:
-            for uri in [*written, *gone]:
-                part = old_parts.get(uri)
-                if part is None:
-                    continue
-                doc = self.minter.doc(uri)
-                record = part.section == RECORDS
-                data = gzip.decompress(old.read("gz", part.gz))
-                for triple in parse(data, RdfFormat.N_TRIPLES):
-                    subject = triple.subject
-                    if not isinstance(subject, NamedNode):
-                        continue
-                    quad = Quad(subject, triple.predicate, triple.object, DefaultGraph())
-                    if quad in store and (
-                        owns(uri, doc, subject.value)
-                        or (record and not self.state.described_elsewhere(subject.value, uri))
-                    ):
-                        store.remove(quad)
-                        count -= 1
-            for resource in written.values():
-                for triple in parse(resource.plain_ntriples, RdfFormat.N_TRIPLES):
-                    quad = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
-                    if quad not in store:
-                        store.add(quad)
-                        count += 1
-            description = parse(
-                path=str(self.out / "doc" / "dataset.nt"), format=RdfFormat.N_TRIPLES
-            )
-            for triple in description:
-                store.remove(Quad(triple.subject, triple.predicate, triple.object, DefaultGraph()))
-        finally:
-            old.close()
+        for uri in [*written, *gone]:
+            graph = NamedNode(self.minter.doc(uri))
+            count -= sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+            if store.contains_named_graph(graph):
+                store.remove_graph(graph)
+        for resource in written.values():
+            for quad in parse(resource.plain_nquads, RdfFormat.N_QUADS):
+                store.add(quad)
+                count += 1
+        store.clear_graph(DefaultGraph())
         return store, count
 
     def _stale_sitemaps(self) -> list[str]:

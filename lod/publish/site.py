@@ -31,6 +31,7 @@ from lod.changelog import State
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.namespaces import prefixes_for
+from lod.provenance import Generation, Provenance, generation
 from lod.publish.dumps import DumpWriter
 from lod.publish.finish import (
     EXIT_FAILED,
@@ -169,6 +170,7 @@ def _build_into(
     vocab = load_vocab()
     minter = Minter(config.base_uri)
     site = SiteWriter(root, minter, vocab)
+    made = generation(config.source_date_epoch, VOCAB_DIR)
     report = BuildReport()
     entities: dict[str, Entity] = {}
     backlinks: dict[str, list[dict[str, str]]] = {}
@@ -182,7 +184,7 @@ def _build_into(
     (root / "dumps").mkdir()
     show = config.progress and sys.stderr.isatty()
     with (
-        _pool(config.workers, root, config.base_uri) as run,
+        _pool(config.workers, root, config.base_uri, made) as run,
         _Loaded(root / STORE_DIR) as loader,
         TextIndexWriter(root / INDEX_FILE) as index,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
@@ -207,7 +209,7 @@ def _build_into(
                 _collect(result, entities, backlinks, minter)
                 row = rows.get(result.file, 0)
                 rows[result.file] = row + 1
-                state.put_record(record_row(result, row), result.entities, result.written.foreign)
+                state.put_record(record_row(result, row), result.entities)
                 states.append(record_state(result))
                 sets.update(result.sets)
                 lastmods.append(result.lastmod)
@@ -250,6 +252,7 @@ def _build_into(
         entities=len(entities),
         dumps=dump_list,
         modified=modified_date(config, lastmods),
+        agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
     )
     store.bulk_extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
     store.flush()
@@ -305,17 +308,17 @@ Runner = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 
 @contextmanager
-def _pool(workers: int, root: Path, base_uri: str) -> Iterator[Runner]:
+def _pool(workers: int, root: Path, base_uri: str, made: Generation) -> Iterator[Runner]:
     """Run per-resource jobs in order, across worker processes when there is more than one core.
 
     `imap` keeps input order, so dumps and reports are identical whatever the worker count."""
     count = workers or os.cpu_count() or 1
     if count <= 1:
-        init_worker(root, base_uri)
+        init_worker(root, base_uri, made)
         yield lambda fn, items: map(fn, items)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(count, init_worker, (root, base_uri, os.getpid())) as pool:
+    with context.Pool(count, init_worker, (root, base_uri, made, os.getpid())) as pool:
 
         def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
             # Two windows in flight at most: imap alone would read all sources into memory.

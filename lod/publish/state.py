@@ -31,19 +31,17 @@ CREATE TABLE files(
 CREATE TABLE records(
     uri TEXT PRIMARY KEY, file TEXT NOT NULL, row INTEGER NOT NULL, id TEXT NOT NULL,
     kind TEXT NOT NULL, title TEXT NOT NULL, date TEXT NOT NULL, lastmod TEXT NOT NULL, source_hash TEXT NOT NULL,
-    sets TEXT NOT NULL);
+    sets TEXT NOT NULL, line INTEGER);
 CREATE INDEX records_by_file ON records(file, row);
 CREATE TABLE contribs(record TEXT NOT NULL, entity TEXT NOT NULL, position INTEGER NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX contribs_by_record ON contribs(record);
 CREATE INDEX contribs_by_entity ON contribs(entity);
-CREATE TABLE foreign_subjects(subject TEXT NOT NULL, record TEXT NOT NULL);
-CREATE INDEX foreign_by_subject ON foreign_subjects(subject);
-CREATE INDEX foreign_by_record ON foreign_subjects(record);
 CREATE TABLE parts(
     uri TEXT PRIMARY KEY, section INTEGER NOT NULL, kind TEXT NOT NULL, docid INTEGER NOT NULL,
     gz_off INTEGER NOT NULL, gz_len INTEGER NOT NULL, ttl_off INTEGER NOT NULL,
-    ttl_len INTEGER NOT NULL, js_off INTEGER NOT NULL, js_len INTEGER NOT NULL);
+    ttl_len INTEGER NOT NULL, js_off INTEGER NOT NULL, js_len INTEGER NOT NULL,
+    nq_off INTEGER NOT NULL, nq_len INTEGER NOT NULL);
 """
 
 
@@ -58,6 +56,7 @@ class Part:
     gz: tuple[int, int]
     ttl: tuple[int, int]
     js: tuple[int, int]
+    nq: tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -72,6 +71,8 @@ class RecordRow:
     lastmod: str
     source_hash: str
     sets: dict[str, str]
+    line: int | None = None
+    """The line the record starts at in its file, as its provenance states it."""
 
 
 @dataclass(slots=True)
@@ -162,11 +163,9 @@ class BuildState:
     def drop_file(self, label: str) -> None:
         self.db.execute("DELETE FROM files WHERE label = ?", (label,))
 
-    def put_record(
-        self, row: RecordRow, entities: Iterable[Entity], foreign: Iterable[str] = ()
-    ) -> None:
+    def put_record(self, row: RecordRow, entities: Iterable[Entity]) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.uri,
                 row.file,
@@ -178,6 +177,7 @@ class BuildState:
                 row.lastmod,
                 row.source_hash,
                 json.dumps(row.sets, ensure_ascii=False),
+                row.line,
             ),
         )
         self.db.execute("DELETE FROM contribs WHERE record = ?", (row.uri,))
@@ -185,30 +185,20 @@ class BuildState:
             "INSERT INTO contribs VALUES (?, ?, ?, ?)",
             [(row.uri, e.uri, n, entity_json(e)) for n, e in enumerate(entities)],
         )
-        self.db.execute("DELETE FROM foreign_subjects WHERE record = ?", (row.uri,))
-        self.db.executemany(
-            "INSERT INTO foreign_subjects VALUES (?, ?)", [(s, row.uri) for s in foreign]
+
+    def move_record(self, uri: str, file: str, row: int, line: int | None) -> None:
+        self.db.execute(
+            "UPDATE records SET file = ?, row = ?, line = ? WHERE uri = ?", (file, row, line, uri)
         )
-
-    def described_elsewhere(self, subject: str, record: str) -> bool:
-        """Whether a record other than `record` also describes `subject` (a media file)."""
-        row = self.db.execute(
-            "SELECT 1 FROM foreign_subjects WHERE subject = ? AND record != ? LIMIT 1",
-            (subject, record),
-        ).fetchone()
-        return row is not None
-
-    def move_record(self, uri: str, file: str, row: int) -> None:
-        self.db.execute("UPDATE records SET file = ?, row = ? WHERE uri = ?", (file, row, uri))
 
     def drop_record(self, uri: str) -> None:
         self.db.execute("DELETE FROM records WHERE uri = ?", (uri,))
         self.db.execute("DELETE FROM contribs WHERE record = ?", (uri,))
-        self.db.execute("DELETE FROM foreign_subjects WHERE record = ?", (uri,))
 
     def records_of(self, file: str) -> list[RecordRow]:
         rows = self.db.execute(
-            "SELECT uri, file, row, id, kind, title, date, lastmod, source_hash, sets FROM records "
+            "SELECT uri, file, row, id, kind, title, date, lastmod, source_hash, sets, line "
+            "FROM records "
             "WHERE file = ? ORDER BY row",
             (file,),
         )
@@ -243,15 +233,17 @@ class BuildState:
     def parts(self) -> dict[str, Part]:
         rows = self.db.execute("SELECT * FROM parts")
         return {
-            r[0]: Part(r[0], r[1], r[2], r[3], (r[4], r[5]), (r[6], r[7]), (r[8], r[9]))
+            r[0]: Part(
+                r[0], r[1], r[2], r[3], (r[4], r[5]), (r[6], r[7]), (r[8], r[9]), (r[10], r[11])
+            )
             for r in rows
         }
 
     def replace_parts(self, parts: Iterable[Part]) -> None:
         self.db.execute("DELETE FROM parts")
         self.db.executemany(
-            "INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.uri, p.section, p.kind, p.docid, *p.gz, *p.ttl, *p.js) for p in parts],
+            "INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.uri, p.section, p.kind, p.docid, *p.gz, *p.ttl, *p.js, *p.nq) for p in parts],
         )
 
 
@@ -259,7 +251,7 @@ _ORDERED = "SELECT {columns} FROM records r JOIN files f ON f.label = r.file ORD
 
 
 def _record_row(r: tuple[Any, ...]) -> RecordRow:
-    return RecordRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]))
+    return RecordRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10])
 
 
 __all__ = [

@@ -85,11 +85,12 @@ def record_row(done: RecordDone, row: int) -> RecordRow:
         done.lastmod,
         done.source_hash,
         done.sets,
+        done.line,
     )
 
 
-def spans(ranges: Ranges) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    return ranges.gz, ranges.ttl, ranges.js
+def spans(ranges: Ranges) -> tuple[tuple[int, int], ...]:
+    return ranges.gz, ranges.ttl, ranges.js, ranges.nq
 
 
 def carry_log(previous: Path, root: Path) -> ChangeLog:

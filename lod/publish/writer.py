@@ -14,15 +14,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import RdfFormat, Triple, serialize
 
 from lod.authorities import Entity
 from lod.errors import SourceError
 from lod.formats import RDF_FORMATS, Writer, order
 from lod.jsonld import Compactor, dumps
 from lod.mapping import Mapped, Mapper
-from lod.model import Record
+from lod.model import Origin, Record
 from lod.namespaces import prefixes_for
+from lod.provenance import Generation, Provenance, quads
 from lod.publish.html import Page, render
 from lod.store import die_with_parent
 from lod.uris import Minter, slugify
@@ -52,9 +53,11 @@ class SiteWriter:
         title: str,
         backlinks: list[dict[str, str]] | None = None,
         shared: set[str] | None = None,
+        provenance: list[Triple] | None = None,
     ) -> Written:
-        """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line).
-        `shared` names entities described by their own resources: left out of the N-Triples dump."""
+        """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line,
+        N-Quads). `shared` names entities described by their own resources: left out of the
+        dumps. `provenance` goes to the resource's named graph only (lod.provenance)."""
         path = "doc/" + self.minter.path(thing_uri)
         stem = str(self.root / path)
         folder = os.path.dirname(stem)
@@ -76,35 +79,18 @@ class SiteWriter:
         html = render(triples, page, title or thing_uri, thing_uri, line)
         _write(stem + ".html", html.encode("utf-8"))
         others = (shared or set()) - {thing_uri}
+        share = without_subjects(out["ntriples"], others)
+        graph = serialize(provenance, format=RdfFormat.N_TRIPLES) or b"" if provenance else b""
         return Written(
-            gzip.compress(without_subjects(out["ntriples"], others), compresslevel=1, mtime=0),
+            gzip.compress(share, compresslevel=1, mtime=0),
             turtle_body(out["turtle"]),
             line,
             hashlib.sha256(out["turtle"]).hexdigest(),
             len(out["turtle"]),
-            foreign_subjects(triples, thing_uri, self.minter.doc(thing_uri), others)
-            if shared is not None
-            else (),
+            gzip.compress(
+                quads(share + graph, self.minter.doc(thing_uri)), compresslevel=1, mtime=0
+            ),
         )
-
-
-def foreign_subjects(
-    triples: list[Triple], uri: str, doc: str, shared: set[str]
-) -> tuple[str, ...]:
-    found = {
-        t.subject.value
-        for t in triples
-        if isinstance(t.subject, NamedNode)
-        and t.subject.value not in shared
-        and not owns(uri, doc, t.subject.value)
-    }
-    return tuple(sorted(found))
-
-
-def owns(uri: str, doc: str, subject: str) -> bool:
-    """Whether `subject` is part of the resource `uri`: itself, a fragment of it, or the
-    document describing it."""
-    return subject in (uri, doc) or subject.startswith(uri + "#")
 
 
 def without_subjects(ntriples: bytes, subjects: set[str]) -> bytes:
@@ -142,14 +128,17 @@ class Written:
     line: str
     digest: str
     length: int
-    foreign: tuple[str, ...] = ()
-    """Subjects in a record's share that are neither its own nor shared entities (a media
-    file's URL): another record may describe them too, so removing triples about them from
-    the store needs a look at who else does."""
+    nquads: bytes
+    """The N-Triples share plus the resource's provenance, in its own named graph (the
+    description document's URI), also a gzip member: the store is loaded from these."""
 
     @property
     def plain_ntriples(self) -> bytes:
         return gzip.decompress(self.ntriples)
+
+    @property
+    def plain_nquads(self) -> bytes:
+        return gzip.decompress(self.nquads)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -177,16 +166,18 @@ class RecordDone:
     source_hash: str = ""
     sets: dict[str, str] = field(default_factory=dict)
     """OAI-PMH set specs of the record (type, holding archive, collection) and their names."""
+    line: int | None = None
 
 
 class Worker:
     """One per process: the vocabulary, mapper and writer, built once."""
 
-    def __init__(self, root: Path, base_uri: str) -> None:
+    def __init__(self, root: Path, base_uri: str, generation: Generation) -> None:
         vocab = load_vocab()
         self.minter = Minter(base_uri)
         self.mapper = Mapper(vocab, self.minter)
         self.site = SiteWriter(root, self.minter, vocab)
+        self.provenance = Provenance(base_uri, self.minter.vocab, generation)
 
     def record(self, item: object) -> object:
         """Map and write a Record; anything else (notices, errors) passes through unchanged."""
@@ -199,7 +190,10 @@ class Worker:
             exc.file = exc.file or item.origin.file
             return exc
         shared = {entity.uri for entity in mapped.entities}
-        written = self.site.write(mapped.uri, mapped.triples, mapped.title, shared=shared)
+        provenance = self.provenance.record(mapped.doc_uri, item.origin)
+        written = self.site.write(
+            mapped.uri, mapped.triples, mapped.title, shared=shared, provenance=provenance
+        )
         date = mapped.date.verbatim if mapped.date else ""
         return RecordDone(
             item.id,
@@ -216,12 +210,26 @@ class Worker:
             item.kind,
             item.unit or source_hash(item),
             record_sets(mapped, item, self.minter),
+            item.origin.line,
         )
+
+    def relocated(self, old: Written, uri: str, origin: Origin) -> Written:
+        """An unchanged record whose row moved (a row above it was added or removed): the
+        same documents and dump shares, its graph with provenance stating the new line."""
+        doc = self.minter.doc(uri)
+        provenance = serialize(self.provenance.record(doc, origin), format=RdfFormat.N_TRIPLES)
+        share = old.plain_ntriples + (provenance or b"")
+        nquads = gzip.compress(quads(share, doc), compresslevel=1, mtime=0)
+        return Written(old.ntriples, old.turtle, old.line, old.digest, old.length, nquads)
 
     def entity(self, job: tuple[Entity, list[dict[str, str]]]) -> Written:
         entity, backlinks = job
         return self.site.write(
-            entity.uri, self.mapper.entity_triples(entity), entity.label, backlinks
+            entity.uri,
+            self.mapper.entity_triples(entity),
+            entity.label,
+            backlinks,
+            provenance=self.provenance.entity(self.minter.doc(entity.uri)),
         )
 
 
@@ -284,11 +292,11 @@ _SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 _WORKER: Worker | None = None
 
 
-def init_worker(root: Path, base_uri: str, parent: int = 0) -> None:
+def init_worker(root: Path, base_uri: str, generation: Generation, parent: int = 0) -> None:
     global _WORKER
     if parent:
         die_with_parent(parent)
-    _WORKER = Worker(root, base_uri)
+    _WORKER = Worker(root, base_uri, generation)
 
 
 def do_record(item: object) -> object:

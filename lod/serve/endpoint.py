@@ -216,6 +216,7 @@ def service_description(endpoint: str, triples: int, accept: str) -> Response:
         Triple(s, sd("endpoint"), NamedNode(endpoint)),
         Triple(s, sd("supportedLanguage"), sd("SPARQL11Query")),
         Triple(s, sd("feature"), sd("DereferencesURIs")),
+        Triple(s, sd("feature"), sd("UnionDefaultGraph")),
         Triple(
             s, sd("defaultEntailmentRegime"), NamedNode("http://www.w3.org/ns/entailment/Simple")
         ),

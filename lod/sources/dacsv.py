@@ -93,7 +93,7 @@ def read(
             continue
         unit = hashlib.sha256(repr((header, row)).encode("utf-8", "surrogatepass")).hexdigest()
         if known is not None and known(unit):
-            yield Unchanged(path, unit)
+            yield Unchanged(path, unit, start_line)
             continue
         try:
             record = _row(path, header, row, row_number, start_line)

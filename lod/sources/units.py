@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """A unit the caller said it already has: `unit` is its hash; it was not parsed again."""
+    """A unit the caller said it already has: `unit` is its hash; it was not parsed again.
+    `line` is where it starts now, which the provenance of its record states."""
 
     file: str
     unit: str
+    line: int | None = None
 
 
 Known = Callable[[str], bool]
