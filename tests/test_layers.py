@@ -9,10 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent / "lod"
 FLOORS = [
     {"errors"},
     {"model", "config", "namespaces"},
-    {"vocab", "dates", "citations", "uris", "curated", "oaidc"},
+    {"vocab", "dates", "citations", "uris", "curated", "oaidc", "shacl"},
     {"sources", "harvest"},
     {"authorities"},
-    {"mapping", "passthrough", "provenance"},
+    {"mapping", "passthrough"},
     {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
     {"publish"},
     {"serve"},
