@@ -71,16 +71,36 @@ _FILE = re.compile(
 """An archive and a file number: `Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1.`,
 `Diplomatic Archives of the Ministry of Foreign Affairs of Japan, File A'0392 (Microfilm).`"""
 
-CITATION_PATTERNS = (_RUSSIAN, _BARCH, _NARA, _LOT_FILE, _FILE)
+_CABLE = re.compile(
+    r"(?:(?:Cable|Telegram)\s+)?(?P<series>(?:19|20)\d\d)\s+"
+    r"(?P<post>[A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+(?P<number>\d{3,7})" + _END
+)
+"""U.S. State Department cable references: `2002 ATHENS 002867` (year, originating post or
+STATE, message number), filed by the Department under the year; the whole reference names the
+cable."""
+
+CITATION_PATTERNS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
+    (_RUSSIAN, {}),
+    (_BARCH, {}),
+    (_NARA, {}),
+    (_LOT_FILE, {}),
+    (_FILE, {}),
+    (_CABLE, {"archive": "Department of State"}),
+)
+"""Each pattern with the parts its form implies without writing them (a cable reference names
+no archive: cables are the State Department's)."""
 
 
 def parse_citation(text: str) -> Citation:
     """Split a citation into parts where a known pattern matches at its start."""
     verbatim = text.strip()
-    for pattern in CITATION_PATTERNS:
+    for pattern, implied in CITATION_PATTERNS:
         match = pattern.match(verbatim)
         if match:
             parts = {k: (v or "").strip().rstrip(".").strip() for k, v in match.groupdict().items()}
+            parts = implied | parts
+            if "number" in parts:
+                parts["file"] = f"{parts['series']} {parts['post']} {parts['number']}"
             return Citation(
                 verbatim=verbatim,
                 archive=parts.get("archive", ""),

@@ -75,6 +75,14 @@ from lod.citations import parse_citation
                 "Access, History of. Drafted by Arthur Kogan.",
             ),
         ),
+        (
+            "2002 ATHENS 002867",
+            ("Department of State", "", "2002", "2002 ATHENS 002867", "", "", ""),
+        ),
+        (
+            "Cable 1979 STATE 295771, Confidential.",
+            ("Department of State", "", "1979", "1979 STATE 295771", "", "", "Confidential."),
+        ),
     ],
 )
 def test_parsed_parts(text: str, parts: tuple[str, ...]) -> None:
@@ -90,6 +98,8 @@ def test_parsed_parts(text: str, parts: tuple[str, ...]) -> None:
         "Personal papers of the author, kept privately.",
         "Some Library, Files on the question, 1961.",
         "Department of State, Central Files, 611.61/1-2358.",
+        "1951 telegram from Mao Zedong to Filippov",
+        "2002 Athens 002867",
     ],
 )
 def test_unknown_form_is_kept_verbatim_only(text: str) -> None:
@@ -123,3 +133,33 @@ def test_citation_parts_are_queryable_on_the_corpus(corpus_site: Path, corpus: P
         (row,) = list(store.query(query, use_default_graph_as_union=True))
         expected = sum(marker in c for c in citations)
         assert expected > 0 and int(row["n"].value) == expected, identifier
+
+
+def test_a_cable_reference_is_a_file_of_the_state_department() -> None:
+    """ "2002 ATHENS 002867" becomes the file of that name, in the year's series, held by the
+    Department of State: the same hierarchy as the other citation forms."""
+    from pyoxigraph import NamedNode
+
+    from lod.mapping import Mapper
+    from lod.model import Origin, Record
+    from lod.uris import Minter
+    from lod.vocab import load_vocab
+
+    base = "http://127.0.0.1:8000/"
+    record = Record(
+        id="c1",
+        source_format="csv",
+        title="Cable",
+        citation="2002 ATHENS 002867",
+        origin=Origin("x"),
+    )
+    mapped = Mapper(load_vocab(), Minter(base)).map(record)
+    parent = {
+        t.subject.value: t.object.value
+        for t in mapped.triples
+        if t.predicate == NamedNode("https://www.ica.org/standards/RiC/ontology#isOrWasIncludedIn")
+    }
+    archive = base + "archive/us-department-of-state"
+    year = archive + "/series/2002"
+    cable = year + "/file/2002-athens-002867"
+    assert parent == {base + "record/c1": cable, cable: year, year: archive}
