@@ -2,8 +2,10 @@
 collection, whatever spelling a record uses.
 
 Names are matched through vocab/authorities.csv (variants, inverted headings, code names such as
-"FILIPPOV" for Stalin), whose verified links become `owl:sameAs`; unknown names get a slug of
-their display form, so "Nehru, Jawaharlal" and "Jawaharlal Nehru" still meet.
+"FILIPPOV" for Stalin), whose links (vocab/links.csv) the entity carries; unknown names get a slug
+of their display form, so "Nehru, Jawaharlal" and "Jawaharlal Nehru" still meet. Inverted
+headings are turned round ("Nehru, Jawaharlal" -> "Jawaharlal Nehru") except for family names
+written first (vocab/family-names.csv: "Deng, Xiaoping" -> "Deng Xiaoping").
 """
 
 from __future__ import annotations
@@ -23,6 +25,19 @@ ORG_WORDS = re.compile(
 )
 """Words that make an unlisted name an organization ("Japan. Foreign Ministry")."""
 
+HEADING_DOT = re.compile(r"\b([A-Za-z]{2,})\.\s+[A-Z]")
+"""A word (not an initial) ending a heading part: "Japan. Foreign Ministry" is a corporate
+heading, while "Gale W. Allen" and "N. Stephen Kane" have initials only."""
+
+PLAIN_NAME_TYPES = frozenset({"schema:Person", "schema:Place"})
+"""Names of people and places are no English text: their names are plain literals. Other
+entities (organizations, subjects, archives, collections) are named in English."""
+
+
+def name_language(types: tuple[str, ...]) -> str | None:
+    """The language tag of an entity's name: none for people and places, else English."""
+    return None if PLAIN_NAME_TYPES.intersection(types) else "en"
+
 
 @dataclass(slots=True)
 class Entity:
@@ -34,6 +49,8 @@ class Entity:
     label: str
     variants: set[str] = field(default_factory=set)
     same_as: tuple[str, ...] = ()
+    """Targets of the entity's links in vocab/links.csv, whatever their relation (the vocabulary
+    gives each one's relation and provenance)."""
     links: list[tuple[str, str]] = field(default_factory=list)
     literals: list[tuple[str, str]] = field(default_factory=list)
 
@@ -47,14 +64,27 @@ class Entity:
                 self.literals.append(literal)
 
 
-def display_name(heading: str) -> str:
-    """'Nehru, Jawaharlal' -> 'Jawaharlal Nehru'; 'Bush, George, 1924-' -> 'George Bush'."""
+def display_name(heading: str, family_first: frozenset[str] = frozenset()) -> str:
+    """'Nehru, Jawaharlal' -> 'Jawaharlal Nehru'; 'Bush, George, 1924-' -> 'George Bush';
+    'Deng, Xiaoping' -> 'Deng Xiaoping' when 'deng' is in `family_first` (lower case)."""
     text = re.sub(r"\s*\([^)]*\)", "", heading).strip()
     parts = [part.strip() for part in text.split(",") if part.strip()]
     parts = [part for part in parts if not re.fullmatch(r"[\d\s\-–?.]+", part)]
     if len(parts) == 2 and not ORG_WORDS.search(text) and "." not in parts[0]:
+        if parts[0].lower() in family_first:
+            return f"{parts[0]} {parts[1]}"
         return f"{parts[1]} {parts[0]}"
     return ", ".join(parts) if parts else heading.strip()
+
+
+def is_organization(name: str, titles: frozenset[str] = frozenset()) -> bool:
+    """An unlisted name names an organization if it has an organization word or reads as a
+    corporate heading ("Japan. Foreign Ministry"); a dotted title ("Dr. Smith") does not count."""
+    if ORG_WORDS.search(name):
+        return True
+    if "," in name:
+        return False
+    return any(m.group(1).lower() not in titles for m in HEADING_DOT.finditer(name))
 
 
 class Resolver:
@@ -96,9 +126,8 @@ class Resolver:
             types = ("schema:Person",) if authority.kind == "person" else ("schema:Organization",)
             uri = self.minter.thing("agent", authority.slug)
             return Entity(uri, "agent", types, authority.label, {name}, authority.same_as)
-        label = display_name(name)
-        dotted = re.search(r"\w\.\s+[A-Z]", name) is not None and "," not in name
-        is_org = bool(ORG_WORDS.search(name)) or dotted
+        label = display_name(name, self.vocab.names.family_first)
+        is_org = is_organization(name, self.vocab.names.titles)
         types = ("schema:Organization",) if is_org else ("schema:Person",)
         return Entity(self.minter.thing("agent", slugify(label)), "agent", types, label, {name})
 

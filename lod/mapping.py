@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from lod.authorities import Entity, Resolver
+from lod.authorities import Entity, Resolver, name_language
 from lod.citations import Citation, parse_citation
 from lod.dates import XSD, DateValue, parse_date
 from lod.errors import LodError, MappingError
@@ -150,19 +150,54 @@ class Mapper:
         """The full description of a merged entity (its own document)."""
         s = NamedNode(entity.uri)
         p = self.p
+        name = Literal(entity.label, language=name_language(entity.types))
         out = [Triple(s, p("rdf:type"), p(t)) for t in entity.types]
-        out.append(Triple(s, p("schema:name"), Literal(entity.label, language="en")))
-        out.append(Triple(s, p("rdfs:label"), Literal(entity.label, language="en")))
+        out.append(Triple(s, p("schema:name"), name))
+        out.append(Triple(s, p("rdfs:label"), name))
         if "skos:Concept" in entity.types:
             out.append(Triple(s, p("skos:prefLabel"), Literal(entity.label, language="en")))
         for variant in sorted(entity.variants - {entity.label}):
             out.append(Triple(s, p("skos:altLabel"), Literal(variant)))
-        out.extend(Triple(s, p("owl:sameAs"), NamedNode(uri)) for uri in entity.same_as)
+        for target in entity.same_as:
+            out.extend(self._link_triples(s, target))
         out.extend(Triple(s, p(pred), NamedNode(obj)) for pred, obj in entity.links)
         out.extend(Triple(s, p(pred), Literal(value)) for pred, value in entity.literals)
         doc = NamedNode(self.minter.doc(entity.uri))
         out.append(Triple(doc, p("rdf:type"), p("foaf:Document")))
         out.append(Triple(doc, p("foaf:primaryTopic"), s))
+        return out
+
+    def _link_triples(self, s: NamedNode, target: str) -> list[Triple]:
+        """A link to a hub and, on a statement node `{entity}#link-{hub}` (RDF reification,
+        which every RDF tool reads), where it came from: dcterms:source the evidence,
+        dcterms:date the day it was checked, dcterms:description how, lod:confidence for an
+        unverified skos:closeMatch. A target the vocabulary has no row for is not published."""
+        link = self.vocab.link(target)
+        if link is None:
+            return []
+        p = self.p
+        relation, obj = p(link.relation), NamedNode(target)
+        st = NamedNode(f"{s.value}#link-{link.hub}")
+        out = [
+            Triple(s, relation, obj),
+            Triple(st, p("rdf:type"), p("rdf:Statement")),
+            Triple(st, p("rdf:subject"), s),
+            Triple(st, p("rdf:predicate"), relation),
+            Triple(st, p("rdf:object"), obj),
+        ]
+        if link.evidence:
+            evidence = (
+                NamedNode(link.evidence) if _is_iri(link.evidence) else Literal(link.evidence)
+            )
+            out.append(Triple(st, p("dcterms:source"), evidence))
+        if link.checked:
+            checked = Literal(link.checked, datatype=NamedNode(XSD + "date"))
+            out.append(Triple(st, p("dcterms:date"), checked))
+        if link.method:
+            out.append(Triple(st, p("dcterms:description"), Literal(link.method, language="en")))
+        if link.confidence:
+            decimal = NamedNode(XSD + "decimal")
+            out.append(Triple(st, p("lod:confidence"), Literal(link.confidence, datatype=decimal)))
         return out
 
 
@@ -208,7 +243,8 @@ class _RecordMapping:
             node = NamedNode(entity.uri)
             for t in entity.types:
                 self.add("rdf:type", self.m.p(t), node)
-            self.add("schema:name", Literal(entity.label, language="en"), node)
+            name = Literal(entity.label, language=name_language(entity.types))
+            self.add("schema:name", name, node)
             for predicate, target in entity.links:
                 self.add(predicate, NamedNode(target), node)
         return NamedNode(entity.uri)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
-from lod.authorities import Entity
+from lod.authorities import Entity, name_language
 from lod.dates import XSD, DateValue
 from lod.errors import MappingError
 from lod.model import Record
@@ -154,15 +154,20 @@ def _entities(by_subject: dict[str, list[Triple]], uri: str, minter: Minter) -> 
 def _entity(subject: str, kind: str, triples: list[Triple]) -> Entity | None:
     """The entity these triples describe, or None when its own page could not repeat every one
     of them (a name in another language, a typed value): then they stay with the record only."""
-    types: list[str] = []
+    types = [
+        _compact(t.object.value)
+        for t in triples
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, NamedNode)
+    ]
+    language = name_language(tuple(types))
     labels: list[str] = []
     links: list[tuple[str, str]] = []
     literals: list[tuple[str, str]] = []
     for t in triples:
         predicate, obj = t.predicate.value, t.object
         if predicate == RDF_TYPE and isinstance(obj, NamedNode):
-            types.append(_compact(obj.value))
-        elif predicate == SCHEMA_NAME and isinstance(obj, Literal) and obj.language == "en":
+            continue
+        if predicate == SCHEMA_NAME and isinstance(obj, Literal) and obj.language == language:
             labels.append(obj.value)
         elif isinstance(obj, NamedNode):
             links.append((predicate, obj.value))

@@ -88,13 +88,49 @@ class Scheme:
 
 @dataclass(frozen=True, slots=True)
 class Authority:
-    """A verified entity: the links are published as owl:sameAs, so only verified ones belong."""
+    """A known entity (vocab/authorities.csv): its names, and the targets of its links in
+    vocab/links.csv (`same_as`; each link's relation and evidence are in `Vocab.link`).
+    `text_names` are the one-word names the mention finder may trust in running text."""
 
     slug: str
     kind: str
     label: str
     variants: tuple[str, ...]
     same_as: tuple[str, ...]
+    text_names: tuple[str, ...] = ()
+
+
+LINK_COLUMNS = ("slug", "hub", "target", "relation", "method", "evidence", "checked", "confidence")
+"""The columns of vocab/links.csv, in the order of Link's fields."""
+
+LINK_RELATIONS = ("owl:sameAs", "skos:exactMatch", "skos:closeMatch")
+"""owl:sameAs for Wikidata items, skos:exactMatch for authority files (VIAF, LCNAF, GeoNames,
+LCSH), skos:closeMatch for a proposed match that nobody verified (published with its confidence)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One row of vocab/links.csv: a link from an entity to a hub, and how it was checked."""
+
+    slug: str
+    hub: str
+    target: str
+    relation: str
+    method: str
+    evidence: str
+    checked: str
+    confidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """The authority tables beside the entities themselves: links with their provenance (by
+    target URI), family names written first (vocab/family-names.csv) and titles such as
+    "Comrade" (vocab/titles.csv), both folded to lower case."""
+
+    links: dict[str, Link] = field(default_factory=dict)
+    family_first: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
 
 
 def name_key(name: str) -> str:
@@ -143,6 +179,7 @@ class Vocab:
     lod_ttl: str
     classifications: dict[str, Classification] = field(default_factory=dict)
     schemes: tuple[Scheme, ...] = ()
+    names: Names = field(default_factory=Names)
     _memo: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
 
     def _cached(self, kind: str, key: str, find: Callable[[str], Any]) -> Any:
@@ -195,6 +232,10 @@ class Vocab:
                 return self.authorities[key]
         return None
 
+    def link(self, target: str) -> Link | None:
+        """The link row for a target URI an authority names (its relation and provenance)."""
+        return self.names.links.get(target)
+
     def type_from_title(self, title: str) -> DocType | None:
         """The document type a title starts with ("Letter, ...", "Memorandum From ...")."""
         key = name_key(title)
@@ -239,19 +280,7 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
         archive = Archive(row["abbreviation"], row["slug"], row["label"], row["country"], variants)
         for label in [row["abbreviation"], row["label"], *variants]:
             archives[name_key(label)] = archive
-    authorities: dict[str, Authority] = {}
-    for row in _rows("authorities.csv", vocab_dir):
-        same_as = []
-        if row["wikidata"]:
-            same_as.append(WIKIDATA + row["wikidata"])
-        if row["geonames"]:
-            same_as.append(f"{GEONAMES}{row['geonames']}/")
-        authority = Authority(
-            row["slug"], row["kind"], row["label"], tuple(_split(row["variants"])), tuple(same_as)
-        )
-        for label in [row["label"], *authority.variants]:
-            for key in name_keys(label):
-                authorities[key] = authority
+    authorities, names = _authorities(vocab_dir)
     classifications: dict[str, Classification] = {}
     for row in _rows("classification.csv", vocab_dir):
         level = Classification(row["slug"], row["label"], tuple(_split(row["variants"])))
@@ -268,8 +297,74 @@ def load_vocab(vocab_dir: Path = VOCAB_DIR) -> Vocab:
             f"cannot read the JSON-LD context or lod.ttl in {vocab_dir}: {exc}"
         ) from exc
     return Vocab(
-        types, languages, rights, archives, authorities, context, lod_ttl, classifications, schemes
+        types,
+        languages,
+        rights,
+        archives,
+        authorities,
+        context,
+        lod_ttl,
+        classifications,
+        schemes,
+        names=names,
     )
+
+
+def _authorities(vocab_dir: Path) -> tuple[dict[str, Authority], Names]:
+    """Entities by every key of every name (vocab/authorities.csv) and their links (links.csv).
+
+    A link table that could publish a wrong or unexplained link is refused at load time: an
+    unknown relation, a verified link without evidence or date, a guess without confidence, two
+    links to one hub, or one target claimed by two entities."""
+    links: dict[str, Link] = {}
+    by_slug: dict[str, list[str]] = {}
+    for number, row in enumerate(_rows("links.csv", vocab_dir), 2):
+        link = Link(*(row[k] for k in LINK_COLUMNS))
+        problem = _link_problem(link, links, by_slug)
+        if problem:
+            raise ConfigError(f"{vocab_dir / 'links.csv'} row {number}: {problem}")
+        links[link.target] = link
+        by_slug.setdefault(link.slug, []).append(link.target)
+    authorities: dict[str, Authority] = {}
+    for row in _rows("authorities.csv", vocab_dir):
+        authority = Authority(
+            row["slug"],
+            row["kind"],
+            row["label"],
+            tuple(_split(row["variants"])),
+            tuple(by_slug.pop(row["slug"], ())),
+            tuple(_split(row["text_names"])),
+        )
+        for label in [row["label"], *authority.variants]:
+            for key in name_keys(label):
+                authorities[key] = authority
+    if by_slug:
+        raise ConfigError(
+            f"{vocab_dir / 'links.csv'} links entities vocab/authorities.csv does not have: "
+            + ", ".join(sorted(by_slug))
+        )
+    family = frozenset(r["name"].lower() for r in _rows("family-names.csv", vocab_dir))
+    titles = frozenset(r["title"].lower() for r in _rows("titles.csv", vocab_dir))
+    return authorities, Names(links, family, titles)
+
+
+def _link_problem(link: Link, links: dict[str, Link], by_slug: dict[str, list[str]]) -> str:
+    if link.relation not in LINK_RELATIONS:
+        return f"relation {link.relation!r} is none of {', '.join(LINK_RELATIONS)}"
+    if link.relation == "skos:closeMatch":
+        try:
+            ok = 0 < float(link.confidence) < 1
+        except ValueError:
+            ok = False
+        if not ok:
+            return "an unverified link (skos:closeMatch) needs a confidence between 0 and 1"
+    elif not (link.method and link.evidence and re.fullmatch(r"\d{4}-\d{2}-\d{2}", link.checked)):
+        return f"a verified link ({link.relation}) needs how it was checked, evidence and a date"
+    if link.target in links:
+        return f"{link.target} is already linked from {links[link.target].slug}"
+    if any(links[t].hub == link.hub for t in by_slug.get(link.slug, ())):
+        return f"{link.slug} has two links to {link.hub}"
+    return ""
 
 
 def _split(cell: str) -> list[str]:

@@ -19,7 +19,7 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 SENT_BY_MAO = """SELECT ?record ?title WHERE {
-  ?mao schema:name "Mao Zedong"@en .
+  ?mao schema:name "Mao Zedong" .
   ?record schema:sender ?mao ; dcterms:title ?title .
 }"""
 

@@ -70,7 +70,7 @@ def test_jsonld_is_compact_and_framed(records_site: Path) -> None:
     assert root["creator"] == {
         "@id": BASE + "agent/mao-zedong",
         "@type": "schema:Person",
-        "name": "Mao Zedong",
+        "schema:name": "Mao Zedong",  # a person's name has no language: not the "name" term
     }
     assert root["additionalType"] == "aat:300026909"
     period = root["lod:createdPeriod"]
