@@ -18,6 +18,7 @@ from lod.authorities import Entity, Resolver, name_language
 from lod.citations import Citation, parse_citation
 from lod.dates import XSD, DateValue, parse_date
 from lod.errors import LodError, MappingError
+from lod.mentions import MentionFinder
 from lod.model import Record
 from lod.namespaces import expand
 from lod.passthrough import take_graph
@@ -116,6 +117,7 @@ class Mapper:
         self.minter = minter
         self.lod = minter.vocab
         self.resolve = Resolver(vocab, minter)
+        self.mentions = MentionFinder(vocab)
         self._nodes: dict[str, NamedNode] = {}
 
     def p(self, curie: str) -> NamedNode:
@@ -274,6 +276,7 @@ class _RecordMapping:
         self._agents()
         self._places_subjects_collections()
         self._header()
+        self._mentions()
         self._misc()
         return Mapped(
             r.id,
@@ -498,6 +501,14 @@ class _RecordMapping:
             node = self.entity(self.resolve.collection(name))
             for curie in ATTRIBUTE_PREDICATES["collections"]:
                 self.add(curie, node)
+
+    def _mentions(self) -> None:
+        """People and places the record's own words name (title, summary, full text or
+        transcript; the rule is in lod/mentions.py), as schema:mentions."""
+        r = self.r
+        for kind, name in self.m.mentions.find(r.title, r.summary, r.text, r.transcript):
+            entity = self.resolve.agent(name) if kind == "agent" else self.resolve.place(name)
+            self.add("schema:mentions", self.entity(entity))
 
     def _header(self) -> None:
         header = self.r.header

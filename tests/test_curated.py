@@ -120,16 +120,16 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
     "people-who-appear-with-a-person": (
         ("name", "records"),
         # Helmut Kohl is a contributor of 300237-300242; the others named there (CSV columns
-        # document_contributors and associated_people_orgs), by their labels in
-        # vocab/authorities.csv.
+        # document_contributors and associated_people_orgs) or mentioned in the texts, by their
+        # labels in vocab/authorities.csv.
         [
+            ("Boris Yeltsin", 5),  # 300237, 300238 (people); 300239, 300240, 300242 (texts)
             ("Joachim Bitterlich", 4),  # 300238, 300239, 300241, 300242
-            ("Boris Yeltsin", 2),  # 300237 (mentioned), 300238 (participant)
+            ("Jacques Chirac", 2),  # 300237 (people), 300242 (text)
+            ("Leonid Kuchma", 2),  # 300240 (contributor), 300237 (text)
             ("Akbar Hashemi Rafsanjani", 1),  # 300239
             ("Aleksander Kwaśniewski", 1),  # 300237
             ("António Guterres", 1),  # 300241
-            ("Jacques Chirac", 1),  # 300237
-            ("Leonid Kuchma", 1),  # 300240
             ("Nursultan Nazarbayev", 1),  # 300239
             ("Tony Blair", 1),  # 300242
             ("Walter Neuer", 1),  # 300237
@@ -178,8 +178,11 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
         ("record", "role"),
         {
             ("record/112095", "author"),
+            ("record/112095", "mentioned"),  # the text: "MAO ZEDONG"
             ("record/300640", "mentioned"),
             ("record/example-csv-1", "mentioned"),
+            ("record/1981-11-13-hac-meeting-minutes", "mentioned"),  # "Chairman Mao"
+            ("record/1989-11-16-hac-meeting-minutes", "mentioned"),  # "Mao Tse-tung"
         },
     ),
     "subjects-with-record-counts": (
@@ -198,8 +201,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
     "people-with-wikidata-links": (
         ("name", "wikidata", "records"),
         [
-            ("Mao Zedong", "http://www.wikidata.org/entity/Q5816", 3),
-            ("Joseph Stalin", "http://www.wikidata.org/entity/Q855", 1),
+            # 112095, 300640, example-csv-1, and the minutes of 1981 and 1989 (texts)
+            ("Mao Zedong", "http://www.wikidata.org/entity/Q5816", 5),
+            # 112095, and the minutes of 1960 and 1968 (texts)
+            ("Joseph Stalin", "http://www.wikidata.org/entity/Q855", 3),
         ],
     ),
     "holding-archives": (
