@@ -16,6 +16,7 @@ from lod.config import SETTINGS, load_config
 from lod.errors import LodError
 from lod.harvest import Politeness, PoliteSession, jsonapi, oai
 from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
+from lod.publish.validation import summary as validation_summary
 
 DEFAULT_SOURCES = (Path("records"),)
 EXIT_USAGE = 2
@@ -82,11 +83,15 @@ def build_command(
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    checked = report.validation
+    for line in validation_summary(checked):
+        click.echo(line, err=True)
     summary = (
         f"Attempted {report.attempted}, published {report.published}, rejected {report.rejected}, "
-        f"duplicates {report.duplicates}; {report.entities} entities, {report.triples} triples"
+        f"duplicates {report.duplicates}; {report.entities} entities, {report.triples} triples; "
+        f"SHACL: {checked.invalid} violations, {len(checked.entries) - checked.invalid} warnings"
     )
-    if config.strict and report.exit_code != EXIT_OK:
+    if config.strict and report.refused_by_strict:
         click.echo(f"{summary}\nerror: --strict: nothing was written; {out} is unchanged", err=True)
         sys.exit(EXIT_FAILED)
     changes = report.changes

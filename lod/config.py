@@ -39,7 +39,12 @@ SETTINGS: tuple[Setting, ...] = (
         "http://creativecommons.org/publicdomain/zero/1.0/",
         "Licence of the metadata as a whole (dcterms:license in the dataset description).",
     ),
-    Setting("strict", False, "Fail the whole build, writing nothing, if any record is rejected."),
+    Setting(
+        "strict",
+        False,
+        "Fail the whole build, writing nothing, if any record is rejected or violates the SHACL "
+        "shapes (warnings pass).",
+    ),
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
     Setting("workers", 0, "Build worker processes; 0 means one per core, 1 builds in-process."),
     Setting(

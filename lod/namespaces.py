@@ -17,6 +17,7 @@ PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "pav": "http://purl.org/pav/",
     "prov": "http://www.w3.org/ns/prov#",
+    "dqv": "http://www.w3.org/ns/dqv#",
     "edtf": "http://id.loc.gov/datatypes/edtf/",
     "aat": "http://vocab.getty.edu/aat/",
     "iso639": "http://id.loc.gov/vocabulary/iso639-2/",

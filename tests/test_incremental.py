@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BASE, RECORDS, corpus_path
-from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
+from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from lod.changelog import LOG_FILE, ChangeLog
 from lod.config import Config
@@ -58,11 +58,15 @@ def files(folder: Path) -> dict[str, tuple[bytes, int, int]]:
 
 
 def quads(folder: Path, named: bool = False) -> set[str]:
-    """The store's quads, generation times left out; `named`: only those in named graphs
-    (not the dataset description)."""
+    """The store's quads, generation times left out; `named`: only those of the resources'
+    graphs (not the dataset description or the validation report)."""
     store = Store.read_only(str(folder / "store"))
+    resources = BASE + "doc/"
     return {
-        timeless(str(q)) for q in store if not named or not isinstance(q.graph_name, DefaultGraph)
+        timeless(str(q))
+        for q in store
+        if not named
+        or (isinstance(q.graph_name, NamedNode) and q.graph_name.value.startswith(resources))
     }
 
 

@@ -16,14 +16,23 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 from markupsafe import escape as escape_html
-from pyoxigraph import Triple
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Triple
 
 from lod.changelog import ChangeLog
 from lod.config import Config
 from lod.namespaces import PREFIXES
 from lod.publish.dataset import Dump, dataset_triples
 from lod.publish.state import BuildState
+from lod.publish.validation import (
+    REPORT_FILE,
+    Validation,
+    assemble,
+    quality_triples,
+    rows,
+    write_report,
+)
 from lod.publish.writer import SiteWriter
+from lod.shacl import load_shapes
 from lod.store import BUILD_INFO
 from lod.uris import Minter
 
@@ -50,10 +59,19 @@ class BuildReport:
         default_factory=lambda: {"created": 0, "updated": 0, "deleted": 0}
     )
     incremental: bool = False
+    validation: Validation = field(default_factory=Validation)
+    """The SHACL results (records are published whatever they are; `--strict` refuses
+    results of severity Violation)."""
 
     @property
     def exit_code(self) -> int:
         return EXIT_REJECTED if self.rejected or self.duplicates else EXIT_OK
+
+    @property
+    def refused_by_strict(self) -> bool:
+        """What `--strict` does not publish: a rejected or duplicate record, or a SHACL result
+        of severity Violation (warnings pass)."""
+        return self.exit_code != EXIT_OK or self.validation.invalid > 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,13 +84,26 @@ class BuildReport:
             "errors": self.errors,
             "skipped": self.skipped,
             "changes": self.changes,
+            "conforms": self.validation.conforms,
+            "violations": self.validation.entries,
         }
+
+
+@dataclass
+class Described:
+    """The dataset description and the validation report, for the store."""
+
+    description: list[Triple]
+    report: list[Triple]
+    report_graph: str
 
 
 def describe(
     root: Path,
     config: Config,
     site: SiteWriter,
+    state: BuildState,
+    report: BuildReport,
     *,
     triples: int,
     records: list[str],
@@ -80,9 +111,10 @@ def describe(
     dumps: list[Dump],
     modified: str,
     agent: list[Triple],
-) -> list[Triple]:
-    """Write the dataset description (doc/dataset.*, /.well-known/void); return its triples
-    for the store. `agent` describes the software the graphs' provenance names."""
+) -> Described:
+    """Write the dataset description (doc/dataset.*, /.well-known/void) and the validation
+    report (validation.ttl, with the dataset's own results), and put the results in `report`.
+    `agent` describes the software the graphs' provenance names."""
     minter = site.minter
     description = dataset_triples(
         config,
@@ -98,10 +130,23 @@ def describe(
         ),
     )
     description += agent
+    found = load_shapes(config.base_uri).validate(description)
+    state.put_violations(minter.dataset, rows(found, description, minter.dataset))
+    report.validation = assemble(state)
+    checked = write_report(root, config.base_uri, report.validation)
+    description += quality_triples(minter.dataset, config.base_uri, report.validation.conforms)
     site.write(minter.dataset, description, config.title)
     (root / ".well-known").mkdir(exist_ok=True)
     (root / ".well-known" / "void").write_bytes((root / "doc" / "dataset.ttl").read_bytes())
-    return description
+    return Described(description, checked, config.base_uri + REPORT_FILE)
+
+
+def store_quads(described: Described) -> list[Quad]:
+    """The description in the default graph, the validation report in a graph of its own."""
+    report = NamedNode(described.report_graph)
+    return [
+        Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in described.description
+    ] + [Quad(t.subject, t.predicate, t.object, report) for t in described.report]
 
 
 def modified_date(config: Config, lastmods: list[str]) -> str:

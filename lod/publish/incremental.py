@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
 from lod.authorities import Entity
 from lod.config import Config
@@ -36,7 +36,13 @@ from lod.namespaces import prefixes_for
 from lod.provenance import Provenance, generation
 from lod.publish.dataset import Dump
 from lod.publish.dumps import DumpWriter, OldDumps, same_bytes
-from lod.publish.finish import EXIT_OK, BuildReport, describe, modified_date, write_pages
+from lod.publish.finish import (
+    BuildReport,
+    describe,
+    modified_date,
+    store_quads,
+    write_pages,
+)
 from lod.publish.state import (
     ENTITIES,
     RECORDS,
@@ -62,6 +68,7 @@ from lod.publish.steps import (
     report_skip,
     spans,
 )
+from lod.publish.validation import REPORT_FILE, assemble
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
 from lod.sources import Skipped, read_files
 from lod.sources.units import Unchanged
@@ -105,7 +112,7 @@ def update(
             shutil.rmtree(stage, ignore_errors=True)
             return None
         report, plan = result
-        if config.strict and report.exit_code != EXIT_OK:
+        if config.strict and report.refused_by_strict:
             shutil.rmtree(stage, ignore_errors=True)
             return report
         commit(stage, out, plan.deletions)
@@ -287,6 +294,7 @@ class _Incremental:
         info = json.loads((self.out / BUILD_INFO).read_text(encoding="utf-8"))
         report.triples = int(info["triples"])
         report.entities = len(self.state.entity_uris())
+        report.validation = assemble(self.state)
         return report
 
     def _publish(
@@ -373,10 +381,16 @@ class _Incremental:
         counts = log.record(states, gone, now=self.config.source_date_epoch, sets=sets)
         report.changes = counts.as_dict()
         lastmods = [lastmod for (lastmod,) in state.db.execute("SELECT lastmod FROM records")]
-        description = describe(
+        for uri, resource in written.items():
+            state.put_violations(uri, resource.violations)
+        for uri in gone:
+            state.drop_violations(uri)
+        described = describe(
             self.stage,
             self.config,
             self.worker.site,
+            state,
+            report,
             triples=report.triples,
             records=records,
             entities=report.entities,
@@ -384,7 +398,7 @@ class _Incremental:
             modified=modified_date(self.config, lastmods),
             agent=Provenance(self.config.base_uri, minter.vocab, self.made).agent_triples(),
         )
-        store.extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
+        store.extend(store_quads(described))
         store.flush()
         del store
         write_pages(self.stage, self.config, minter, state, log, report, dump_list)
@@ -512,6 +526,9 @@ class _Incremental:
                 store.add(quad)
                 count += 1
         store.clear_graph(DefaultGraph())
+        report = NamedNode(self.config.base_uri + REPORT_FILE)
+        if store.contains_named_graph(report):
+            store.remove_graph(report)
         return store, count
 
     def _stale_sitemaps(self) -> list[str]:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Quad, Store
+from pyoxigraph import Store
 from tqdm import tqdm
 
 from lod.authorities import Entity
@@ -41,6 +41,7 @@ from lod.publish.finish import (
     BuildReport,
     describe,
     modified_date,
+    store_quads,
     write_pages,
 )
 from lod.publish.incremental import delete_later, discard, recover, update
@@ -109,7 +110,7 @@ def build(
         tmp.mkdir()
         try:
             report = _build_into(files, tmp, config, out, print_, problem)
-            if config.strict and report.exit_code != EXIT_OK:
+            if config.strict and report.refused_by_strict:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
             _swap(tmp, out)
@@ -210,6 +211,8 @@ def _build_into(
                 row = rows.get(result.file, 0)
                 rows[result.file] = row + 1
                 state.put_record(record_row(result, row), result.entities)
+                if result.written.violations:
+                    state.put_violations(result.uri, result.written.violations)
                 states.append(record_state(result))
                 sets.update(result.sets)
                 lastmods.append(result.lastmod)
@@ -225,6 +228,8 @@ def _build_into(
             kind = kind_of(minter, entity.uri)
             parts.append(Part(entity.uri, ENTITIES, kind, docid, *spans(dumps.add(written))))
             states.append(entity_state(minter, entity, written))
+            if written.violations:
+                state.put_violations(entity.uri, written.violations)
         dump_list = dumps.close()
         report.entities = len(entities)
     _write_static(root, site, vocab)
@@ -243,10 +248,12 @@ def _build_into(
     report.changes = counts.as_dict()
     store = Store(str(root / STORE_DIR))
     report.triples = len(store)
-    description = describe(
+    described = describe(
         root,
         config,
         site,
+        state,
+        report,
         triples=report.triples,
         records=[p.uri for p in parts if p.section == RECORDS],
         entities=len(entities),
@@ -254,7 +261,7 @@ def _build_into(
         modified=modified_date(config, lastmods),
         agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
     )
-    store.bulk_extend([Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in description])
+    store.bulk_extend(store_quads(described))
     store.flush()
     write_pages(root, config, minter, state, log, report, dump_list)
     log.close()

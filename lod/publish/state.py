@@ -37,6 +37,8 @@ CREATE TABLE contribs(record TEXT NOT NULL, entity TEXT NOT NULL, position INTEG
     data TEXT NOT NULL);
 CREATE INDEX contribs_by_record ON contribs(record);
 CREATE INDEX contribs_by_entity ON contribs(entity);
+CREATE TABLE violations(uri TEXT NOT NULL, position INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX violations_by_uri ON violations(uri);
 CREATE TABLE parts(
     uri TEXT PRIMARY KEY, section INTEGER NOT NULL, kind TEXT NOT NULL, docid INTEGER NOT NULL,
     gz_off INTEGER NOT NULL, gz_len INTEGER NOT NULL, ttl_off INTEGER NOT NULL,
@@ -194,6 +196,7 @@ class BuildState:
     def drop_record(self, uri: str) -> None:
         self.db.execute("DELETE FROM records WHERE uri = ?", (uri,))
         self.db.execute("DELETE FROM contribs WHERE record = ?", (uri,))
+        self.db.execute("DELETE FROM violations WHERE uri = ?", (uri,))
 
     def records_of(self, file: str) -> list[RecordRow]:
         rows = self.db.execute(
@@ -227,6 +230,36 @@ class BuildState:
 
     def entity_uris(self) -> set[str]:
         return {uri for (uri,) in self.db.execute("SELECT DISTINCT entity FROM contribs")}
+
+    # --- SHACL results ----------------------------------------------------------------------
+
+    def put_violations(self, uri: str, rows: Iterable[dict[str, str]]) -> None:
+        """A resource's validation results (replacing those of its last version)."""
+        self.db.execute("DELETE FROM violations WHERE uri = ?", (uri,))
+        self.db.executemany(
+            "INSERT INTO violations VALUES (?, ?, ?)",
+            [(uri, n, json.dumps(row, ensure_ascii=False)) for n, row in enumerate(rows)],
+        )
+
+    def drop_violations(self, uri: str) -> None:
+        self.db.execute("DELETE FROM violations WHERE uri = ?", (uri,))
+
+    def violations(self) -> Iterator[tuple[str, str, str, int | None, dict[str, str]]]:
+        """(URI, record ID, file, line, result) of every result: records in source order, then
+        entities by URI (ID, file and line empty)."""
+        rows = self.db.execute(
+            "SELECT v.uri, r.id, r.file, r.line, v.data FROM violations v "
+            "JOIN records r ON r.uri = v.uri JOIN files f ON f.label = r.file "
+            "ORDER BY f.rank, r.row, v.position"
+        )
+        for uri, record_id, file, line, data in rows:
+            yield uri, record_id, file, line, json.loads(data)
+        rows = self.db.execute(
+            "SELECT uri, data FROM violations WHERE uri NOT IN (SELECT uri FROM records) "
+            "ORDER BY uri, position"
+        )
+        for uri, data in rows:
+            yield uri, "", "", None, json.loads(data)
 
     # --- parts ------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from lod.model import Origin, Record
 from lod.namespaces import prefixes_for
 from lod.provenance import Generation, Provenance, quads
 from lod.publish.html import Page, render
+from lod.publish.validation import rows
+from lod.shacl import load_shapes
 from lod.store import die_with_parent
 from lod.uris import Minter, slugify
 from lod.vocab import Vocab, load_vocab
@@ -131,6 +133,8 @@ class Written:
     nquads: bytes
     """The N-Triples share plus the resource's provenance, in its own named graph (the
     description document's URI), also a gzip member: the store is loaded from these."""
+    violations: tuple[dict[str, str], ...] = ()
+    """Its SHACL results (lod.publish.validation.rows)."""
 
     @property
     def plain_ntriples(self) -> bytes:
@@ -178,6 +182,7 @@ class Worker:
         self.mapper = Mapper(vocab, self.minter)
         self.site = SiteWriter(root, self.minter, vocab)
         self.provenance = Provenance(base_uri, self.minter.vocab, generation)
+        self.shapes = load_shapes(base_uri)
 
     def record(self, item: object) -> object:
         """Map and write a Record; anything else (notices, errors) passes through unchanged."""
@@ -194,6 +199,9 @@ class Worker:
         written = self.site.write(
             mapped.uri, mapped.triples, mapped.title, shared=shared, provenance=provenance
         )
+        found = self.shapes.validate(mapped.triples)
+        if found:
+            written.violations = rows(found, mapped.triples, mapped.uri, item)
         date = mapped.date.verbatim if mapped.date else ""
         return RecordDone(
             item.id,
@@ -224,13 +232,18 @@ class Worker:
 
     def entity(self, job: tuple[Entity, list[dict[str, str]]]) -> Written:
         entity, backlinks = job
-        return self.site.write(
+        triples = self.mapper.entity_triples(entity)
+        written = self.site.write(
             entity.uri,
-            self.mapper.entity_triples(entity),
+            triples,
             entity.label,
             backlinks,
             provenance=self.provenance.entity(self.minter.doc(entity.uri)),
         )
+        found = self.shapes.validate(triples)
+        if found:
+            written.violations = rows(found, triples, entity.uri)
+        return written
 
 
 INDEXED_LINKS = ("agent", "place", "subject", "archive", "collection")

@@ -22,6 +22,14 @@ from lod.serve.http import Request, Response, error, file_response
 from lod.uris import ENTITY_KINDS
 
 THING_ROOTS = tuple(f"/{kind}/" for kind in ENTITY_KINDS) + ("/dataset",)
+VOCAB_FILES = {
+    "/vocab/lod": "/vocab/lod.ttl",
+    "/vocab/lod.ttl": "/vocab/lod.ttl",
+    "/vocab/shapes": "/vocab/shapes.ttl",
+    "/vocab/shapes.ttl": "/vocab/shapes.ttl",
+}
+"""lod's own terms and the SHACL shapes: files beside the concept schemes under /vocab/, not
+things; their namespace documents (`{base}vocab/shapes#Record-title`) answer with the file."""
 FORMAT_ALIASES = {
     **{f.name: f for f in FORMATS},
     **{f.suffix[1:]: f for f in FORMATS},
@@ -57,7 +65,7 @@ def clean_path(raw: str) -> str | None:
 
 
 def is_thing(path: str) -> bool:
-    return path.startswith(THING_ROOTS) or path == "/dataset"
+    return (path.startswith(THING_ROOTS) and path not in VOCAB_FILES) or path == "/dataset"
 
 
 def thing(
@@ -172,6 +180,7 @@ def static(root: str, request: Request, path: str) -> Response:
     """Any other published file (index, dumps, context, vocabulary, sitemap)."""
     if path == "/":
         path = "/index.html"
+    path = VOCAB_FILES.get(path, path)
     media_type = WELL_KNOWN.get(path)
     top = path.lstrip("/").split("/", 1)[0]
     name = path.rsplit("/", 1)[-1]
