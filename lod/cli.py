@@ -14,7 +14,8 @@ import click
 
 from lod.config import SETTINGS, load_config
 from lod.errors import LodError
-from lod.harvest import Politeness, PoliteSession, jsonapi, oai
+from lod.harvest import Politeness, PoliteSession, jsonapi, oai, reconcile
+from lod.vocab import VOCAB_DIR, load_vocab
 from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
 from lod.publish.validation import summary as validation_summary
 
@@ -322,6 +323,86 @@ def _harvest_oai(
         err=True,
     )
     return EXIT_OK
+
+
+@main.command("reconcile")
+@click.option(
+    "--endpoint",
+    default=reconcile.DEFAULT_ENDPOINT,
+    show_default=True,
+    help="A W3C Reconciliation Service API endpoint.",
+)
+@click.option(
+    "--hub",
+    default="wikidata",
+    show_default=True,
+    help="The hub the endpoint's ids belong to (the links.csv hub column).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=VOCAB_DIR / "proposed-links.csv",
+    show_default=True,
+    help="The review file (never published).",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".lod-cache/reconcile"),
+    show_default=True,
+    help="Folder of cached answers.",
+)
+@click.option(
+    "--candidates",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Candidates proposed per entity.",
+)
+@click.option(
+    "--person-type",
+    default=reconcile.PERSON_TYPE,
+    show_default=True,
+    help="Type id that people's queries are limited to ('' for none).",
+)
+@click.option("--rate", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
+def reconcile_command(
+    endpoint: str,
+    hub: str,
+    out: Path,
+    cache: Path,
+    candidates: int,
+    person_type: str,
+    rate: float,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Ask a reconciliation service (Wikidata's by default) for links of the people and places
+    in vocab/authorities.csv that have none to --hub, and write them to --out for review. Nothing
+    there is published until a row is moved into vocab/links.csv."""
+    politeness = Politeness(interval=rate, timeout=timeout, attempts=retries + 1)
+    try:
+        with PoliteSession(politeness) as session:
+            client = reconcile.Client(endpoint, session, reconcile.Cache(cache))
+            report = reconcile.reconcile(
+                load_vocab(), client, hub, out, person_type, candidates, _say
+            )
+            sent = session.requests
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        click.echo("interrupted; answers so far are cached, run the same command again", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(
+        f"Proposed {report.proposed} links for {report.asked} entities without a {hub} link "
+        f"({sent} requests, {report.cached} answers from the cache) -> {out}; check them and "
+        "move the rows you accept into vocab/links.csv",
+        err=True,
+    )
+    sys.exit(EXIT_OK)
 
 
 def _say(message: str) -> None:
