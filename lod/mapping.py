@@ -16,6 +16,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from lod.authorities import Entity, Resolver, name_language
 from lod.citations import Citation, parse_citation
+from lod.concepts import Concepts
 from lod.dates import XSD, DateValue, parse_date
 from lod.errors import LodError, MappingError
 from lod.mentions import MentionFinder
@@ -23,7 +24,7 @@ from lod.model import Record
 from lod.namespaces import expand
 from lod.passthrough import take_graph
 from lod.uris import Minter, safe_id, slugify
-from lod.vocab import AAT, DCMITYPE, ISO639_2, Vocab
+from lod.vocab import AAT, DCMITYPE, Vocab
 
 Object = NamedNode | Literal
 
@@ -118,6 +119,7 @@ class Mapper:
         self.lod = minter.vocab
         self.resolve = Resolver(vocab, minter)
         self.mentions = MentionFinder(vocab)
+        self.concepts = Concepts(vocab, minter, self.resolve)
         self._nodes: dict[str, NamedNode] = {}
 
     def p(self, curie: str) -> NamedNode:
@@ -156,7 +158,7 @@ class Mapper:
         out = [Triple(s, p("rdf:type"), p(t)) for t in entity.types]
         out.append(Triple(s, p("schema:name"), name))
         out.append(Triple(s, p("rdfs:label"), name))
-        if "skos:Concept" in entity.types:
+        if {"skos:Concept", "skos:ConceptScheme"} & set(entity.types):
             out.append(Triple(s, p("skos:prefLabel"), Literal(entity.label, language="en")))
         for variant in sorted(entity.variants - {entity.label}):
             out.append(Triple(s, p("skos:altLabel"), Literal(variant)))
@@ -167,7 +169,8 @@ class Mapper:
         doc = NamedNode(self.minter.doc(entity.uri))
         out.append(Triple(doc, p("rdf:type"), p("foaf:Document")))
         out.append(Triple(doc, p("foaf:primaryTopic"), s))
-        return out
+        # A harvested graph spells a contributed link in full IRIs, the vocabulary in CURIEs.
+        return list(dict.fromkeys(out))
 
     def _link_triples(self, s: NamedNode, target: str) -> list[Triple]:
         """A link to a hub and, on a statement node `{entity}#link-{hub}` (RDF reification,
@@ -376,9 +379,9 @@ class _RecordMapping:
             return
         if doc_type.message:
             self.add("rdf:type", self.m.p("schema:Message"))
-        aat = NamedNode(AAT + doc_type.aat)
-        self.add("dcterms:type", aat)
-        self.add("schema:additionalType", aat)
+        self.add("dcterms:type", self.entity(self.m.concepts.get("type", doc_type.slug)))
+        if doc_type.aat:
+            self.add("schema:additionalType", NamedNode(AAT + doc_type.aat))
 
     def _languages(self) -> None:
         for name in self.r.languages:
@@ -386,7 +389,8 @@ class _RecordMapping:
             if language is None:
                 self.add("dcterms:language", Literal(name))
                 continue
-            self.add("dcterms:language", NamedNode(ISO639_2 + language.iso639_2))
+            concept = self.m.concepts.get("language", language.bcp47)
+            self.add("dcterms:language", self.entity(concept))
             self.add("schema:inLanguage", Literal(language.bcp47))
 
     def _rights(self) -> None:
@@ -395,7 +399,7 @@ class _RecordMapping:
         self.text(ATTRIBUTE_PREDICATES["rights"], self.r.rights)
         rights = self.vocab.rights_for(self.r.rights)
         if rights:
-            self.add("dcterms:rights", NamedNode(rights.uri))
+            self.add("dcterms:rights", self.entity(self.m.concepts.get("rights", rights.slug)))
             self.add("schema:license", NamedNode(rights.uri))
 
     def _citation_and_archives(self) -> None:
@@ -423,7 +427,7 @@ class _RecordMapping:
         return head if self.vocab.archive(head) else ""
 
     def _archive(self, name: str) -> Entity:
-        archive = self.resolve.archive(name)
+        archive = self.m.concepts.archive(name)
         for country in self.resolve.archive_places(archive):
             self.entity(country, linked=False)
         return archive
@@ -526,10 +530,22 @@ class _RecordMapping:
                 self.entity(self.resolve.place(header["sent_from"].title())),
             )
 
+    def _classification(self, value: str) -> None:
+        """The level's concept when the vocabulary knows it, else the value as written; the
+        verbatim marking stays in schema:conditionsOfAccess either way."""
+        level = self.vocab.classification(value)
+        self.add(
+            "dcterms:accessRights",
+            self.entity(self.m.concepts.get("classification", level.slug))
+            if level
+            else Literal(value),
+        )
+        self.add("schema:conditionsOfAccess", Literal(value))
+
     def _misc(self) -> None:
         r = self.r
         if r.classification:
-            self.text(ATTRIBUTE_PREDICATES["classification"], r.classification, None)
+            self._classification(r.classification)
         if r.credits:
             self.text(ATTRIBUTE_PREDICATES["credits"], r.credits)
         if r.url:

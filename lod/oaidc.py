@@ -6,6 +6,9 @@ record that fill it, and writes linked entities by their labels found in the sam
 harvester gets "Mao Zedong", not an opaque URI. Values come out in a fixed order (element, then
 table row, then value), so the same graph always gives the same bytes, whatever order its
 triples arrive in. lod.sources.oai reads these elements back (see its ELEMENT_ATTRIBUTES).
+Controlled values (document type, language, rights, classification) point to lod's own SKOS
+concepts; they come out as their labels, ISO 639-2 codes, and the RightsStatements.org or
+Creative Commons URI (schema:license) that harvesters know.
 """
 
 from __future__ import annotations
@@ -70,8 +73,9 @@ CROSSWALK: tuple[tuple[str, str, str], ...] = (
     ("relation", "dcterms:isPartOf", "label"),
     ("coverage", "dcterms:spatial", "label"),
     ("coverage", "dcterms:temporal", "label"),
-    ("rights", "dcterms:rights", "iri"),
-    ("rights", "dcterms:accessRights", "text"),
+    ("rights", "dcterms:rights", "text"),
+    ("rights", "schema:license", "iri"),
+    ("rights", "dcterms:accessRights", "label"),
 )
 """(oai_dc element, property of the record, how its values are written); see TAKE.
 
@@ -160,12 +164,17 @@ def _dcmitype(obj: NamedNode | Literal, index: Index, subject: Node) -> Value | 
 
 
 def _language(obj: NamedNode | Literal, index: Index, subject: Node) -> Value | None:
-    """An ISO 639-2 URI as its code, unless the record states BCP 47 codes (schema:inLanguage),
-    which say the same thing in the form the DC guidelines recommend."""
+    """An ISO 639-2 URI, or a language concept matching one (skos:exactMatch), as its code,
+    unless the record states BCP 47 codes (schema:inLanguage), which say the same thing in the
+    form the DC guidelines recommend."""
     if isinstance(obj, Literal):
         return (obj.value.strip(), "")
-    if obj.value.startswith(ISO639_2) and not subject.get(expand("schema:inLanguage")):
-        return (obj.value[len(ISO639_2) :], "")
+    if subject.get(expand("schema:inLanguage")):
+        return None
+    matches = index.get(obj.value, {}).get(expand("skos:exactMatch"), [])
+    for term in (obj, *matches):
+        if isinstance(term, NamedNode) and term.value.startswith(ISO639_2):
+            return (term.value[len(ISO639_2) :], "")
     return None
 
 

@@ -21,7 +21,7 @@ from lod.model import Record
 from lod.namespaces import PREFIXES, expand
 from lod.uris import Minter
 
-ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection")
+ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "vocab")
 """First path segments of the shared entities lod mints (see lod.uris)."""
 
 TITLES = ("dcterms:title", "schema:name", "rdfs:label")

@@ -3,6 +3,7 @@
 {base}record/{id}            the archival record (a thing)
 {base}doc/record/{id}        the document describing it (.ttl .jsonld .nt .rdf .html)
 {base}agent/{slug}, place/, subject/, archive/, collection/   shared entities
+{base}vocab/{scheme}[/{slug}]  controlled vocabularies: SKOS concept schemes and their concepts
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from lod.errors import ConfigError
 
-ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "record")
+ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "record", "vocab")
 
 
 def slugify(text: str) -> str:
@@ -50,6 +51,14 @@ class Minter:
     def path(self, uri: str) -> str:
         """The path of a URI under the base ('record/112095'), or '' if it is not ours."""
         return uri[len(self.base) :] if uri.startswith(self.base) else ""
+
+    def scheme(self, name: str) -> str:
+        """A controlled vocabulary as a SKOS concept scheme ({base}vocab/type)."""
+        return f"{self.base}vocab/{name}"
+
+    def concept(self, scheme: str, slug: str) -> str:
+        """A concept of a scheme ({base}vocab/type/telegram)."""
+        return f"{self.base}vocab/{scheme}/{slug}"
 
     @property
     def vocab(self) -> str:

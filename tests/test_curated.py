@@ -145,7 +145,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
         [("(not recorded)", 43), ("ger", 6), ("jpn", 4), ("rus", 2), ("eng", 1)],
     ),
     "document-types-with-counts": (
-        ("type", "label", "records"),
+        ("aat", "label", "records"),
         {
             (AAT + "300027440", "Minutes", 20),  # "Minutes of ..." and "Annex to Minutes"
             (
@@ -239,9 +239,17 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
     ),
     "records-in-an-archival-file": (("record",), [(uri,) for uri in KOHL_FILE]),
     "titles-containing-a-phrase": (("record",), {("record/300638",), ("record/300641",)}),
+    "records-by-classification-level": (
+        ("level", "label", "records"),
+        [
+            # original_classification of CSV rows 300653, 300641, 300640 and example-csv-1
+            ("vocab/classification/secret", "Secret", 4),
+            ("vocab/classification/top-secret", "Top Secret", 1),  # example-api-1
+        ],
+    ),
 }
 
-_TAIL = re.compile(r"/((?:record|agent|place|subject|archive|collection)/.+)$")
+_TAIL = re.compile(r"/((?:record|agent|place|subject|archive|collection|vocab)/.+)$")
 
 
 def tail(uri: str) -> str:

@@ -407,7 +407,7 @@ def test_long_lists_split_into_indexed_parts(
         logged = [(c.uri, c.change, c.time) for c in log.changes(limit=1 << 20)]
         current = [r.uri for r in log.resources(limit=1 << 20)]
     assert len(current) > 20 and len(logged) > 20
-    # parts of 10, the last one partly filled
+    # parts of 10, the last one partly filled (the vocabularies' concepts are resources too)
     resource_parts, change_parts = -(-len(current) // 10), -(-len(logged) // 10)
     with serving_here(history.site) as url:
         index = get(url + "/resourcesync/resourcelist.xml").text
@@ -416,7 +416,8 @@ def test_long_lists_split_into_indexed_parts(
         assert part.count("<url>") == 10
         assert f'rel="index" href="{url}/resourcesync/resourcelist.xml"' in part
         listed = read_list(ResourceList, url + "/resourcesync/resourcelist.xml")
-        assert [_describes(r) for r in listed] == current
+        # resync orders entries by document URL ('inc-edu.ttl' before 'inc.ttl'), the log by URI
+        assert sorted(_describes(r) for r in listed) == sorted(current)
         # resync reads no Change List Index (ChangeList.add refuses its entries): read the
         # index here, and each part with resync
         index = ElementTree.fromstring(get(url + "/resourcesync/changelist.xml").content)

@@ -11,7 +11,7 @@ FLOORS = [
     {"model", "config", "namespaces"},
     {"vocab", "dates", "citations", "uris", "curated", "oaidc", "shapes", "shacl"},
     {"sources", "harvest"},
-    {"authorities", "mentions"},
+    {"authorities", "concepts", "mentions"},
     {"mapping", "passthrough", "provenance"},
     {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
     {"publish"},

@@ -222,7 +222,15 @@ def test_kind_filter(index: TextIndex) -> None:
     assert index.search("stalin", kind="place").total == 0
     assert index.search("stalin", kind="nonsense").total == 0
     assert uris(index.search("moscow", kind="place")) == ["p:moscow"]
-    assert index.kinds == ("agent", "place", "subject", "archive", "collection", "record")
+    assert index.kinds == (
+        "agent",
+        "place",
+        "subject",
+        "archive",
+        "collection",
+        "record",
+        "vocab",
+    )
 
 
 def test_labels_find_a_record_by_the_names_it_links_to(index: TextIndex) -> None:

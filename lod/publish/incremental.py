@@ -29,6 +29,7 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
 from lod.authorities import Entity
+from lod.concepts import vocabulary_entities
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.model import Origin, Record
@@ -51,6 +52,7 @@ from lod.publish.state import (
     FileRow,
     Part,
     entity_from_json,
+    entity_json,
 )
 from lod.publish.steps import (
     MAX_BACKLINKS,
@@ -172,6 +174,11 @@ class _Incremental:
         self.worker = Worker(stage, config.base_uri, self.made)
         self.minter = self.worker.minter
         self.report = BuildReport(incremental=True)
+        self.seeds = {
+            e.uri: entity_json(e)
+            for e in vocabulary_entities(self.worker.mapper.vocab, self.minter)
+        }
+        """The vocabularies' entities, published whether or not a record refers to them."""
 
     def run(self) -> tuple[BuildReport, _Plan] | None:
         state = self.state
@@ -293,7 +300,7 @@ class _Incremental:
         report.attempted += report.published
         info = json.loads((self.out / BUILD_INFO).read_text(encoding="utf-8"))
         report.triples = int(info["triples"])
-        report.entities = len(self.state.entity_uris())
+        report.entities = len(self.state.entity_uris() | set(self.seeds))
         report.validation = assemble(self.state)
         return report
 
@@ -341,7 +348,7 @@ class _Incremental:
         record_uris = set(records)
         # Entities touched by a changed or removed record: merged again from every record's
         # contribution, in reading order, as the full build merges them.
-        all_entities = state.entity_uris()
+        all_entities = state.entity_uris() | set(self.seeds)
         # A collection read as a record and now gone falls back to its entity page.
         touched: set[str] = {uri for uri in removed if uri in all_entities}
         for uri in removed:
@@ -410,9 +417,11 @@ class _Incremental:
 
     def _merge(self, uri: str) -> tuple[Entity | None, list[dict[str, str]]]:
         """The entity as the full build merges it: every record's contribution in reading
-        order. Most contributions repeat one another (an archive named by 20,000 records), and
-        merging one twice changes nothing, so each distinct one is parsed once."""
-        merged: Entity | None = None
+        order, over the vocabulary's own description if it has one. Most contributions repeat
+        one another (an archive named by 20,000 records), and merging one twice changes nothing,
+        so each distinct one is parsed once."""
+        seed = self.seeds.get(uri)
+        merged: Entity | None = entity_from_json(seed) if seed else None
         links: list[dict[str, str]] = []
         seen_records: set[str] = set()
         seen_data: set[str] = set()

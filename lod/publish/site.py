@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from lod.authorities import Entity
 from lod.changelog import State
+from lod.concepts import vocabulary_entities
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.namespaces import prefixes_for
@@ -173,7 +174,8 @@ def _build_into(
     site = SiteWriter(root, minter, vocab)
     made = generation(config.source_date_epoch, VOCAB_DIR)
     report = BuildReport()
-    entities: dict[str, Entity] = {}
+    # The controlled vocabularies are published whole; records' contributions merge into them.
+    entities: dict[str, Entity] = {e.uri: e for e in vocabulary_entities(vocab, minter)}
     backlinks: dict[str, list[dict[str, str]]] = {}
     state = BuildState(root / STATE_FILE, fresh=True)
     notes: dict[str, list[dict[str, Any]]] = {label: [] for _, label in files}

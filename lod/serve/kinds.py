@@ -17,16 +17,22 @@ KIND_CLASSES: dict[str, str] = {
     "subject": "skos:Concept",
     "archive": "schema:ArchiveOrganization",
     "collection": "rico:RecordSet",
+    "vocab": "skos:Concept",
 }
 RECORD_SET = "rico:RecordSet"
 """An archive's fonds, series and files live below it ({base}archive/{slug}/fonds/...)."""
+SCHEME = "skos:ConceptScheme"
+"""A vocabulary's concepts live below its scheme ({base}vocab/{scheme}/{slug})."""
 ANY_CLASS = "rdfs:Resource"
 
 
 def class_of(kind: str, uri: str, base: str) -> str:
     """The class IRI the feeds give a resource of `kind`."""
-    if kind == "archive" and uri.removeprefix(base).count("/") > 1:
+    depth = uri.removeprefix(base).count("/")
+    if kind == "archive" and depth > 1:
         return expand(RECORD_SET)
+    if kind == "vocab" and depth == 1:
+        return expand(SCHEME)
     return expand(KIND_CLASSES.get(kind, ANY_CLASS))
 
 
