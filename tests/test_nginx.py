@@ -81,3 +81,22 @@ def test_nginx_void_and_store(nginx: str) -> None:
         "/.lod-output",
     ):
         assert requests.get(nginx + hidden, timeout=5).status_code == 404, hidden
+
+
+@pytest.mark.parametrize(
+    "path", ["/vocab/type", "/vocab/type/telegram", "/vocab/language/ru", "/archive/aprf"]
+)
+def test_nginx_sends_concepts_and_schemes_to_their_documents(nginx: str, path: str) -> None:
+    r = requests.get(
+        nginx + path, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=5
+    )
+    assert r.status_code == 303 and r.headers["Location"].endswith("/doc" + path)
+    doc = requests.get(nginx + "/doc" + path, headers={"Accept": "text/turtle"}, timeout=5)
+    assert doc.status_code == 200 and doc.headers["Content-Type"].startswith("text/turtle")
+
+
+@pytest.mark.parametrize("path", ["/vocab/lod.ttl", "/vocab/lod", "/vocab/shapes.ttl"])
+def test_nginx_serves_the_vocabulary_files_beside_the_schemes(nginx: str, path: str) -> None:
+    r = requests.get(nginx + path, allow_redirects=False, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+    assert b"@prefix" in r.content
