@@ -15,9 +15,9 @@ import click
 from lod.config import SETTINGS, load_config
 from lod.errors import LodError
 from lod.harvest import Politeness, PoliteSession, jsonapi, oai, reconcile
-from lod.vocab import VOCAB_DIR, load_vocab
 from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
 from lod.publish.validation import summary as validation_summary
+from lod.vocab import VOCAB_DIR, load_vocab
 
 DEFAULT_SOURCES = (Path("records"),)
 EXIT_USAGE = 2
