@@ -16,7 +16,8 @@ hand-checked list in tests/data/mentions.csv):
 4. A one-word name next to another capitalized word, on the same line, is not taken:
    "Stalin Prize", "China Sea", "East Germany", "Kim Roosevelt" name something else. A title
    before it ("Comrade", "President", vocab/titles.csv) or a capital that only starts a sentence
-   ("In China") does not count.
+   ("In China") does not count. A longer name followed, one space on, by a capitalized word is
+   part of another name too ("John F. Kennedy School of Government", "Kim Il Sung Square").
 
 Matching works on word tokens with one dictionary lookup per word, so it costs little more than
 reading the text once.
@@ -95,7 +96,12 @@ class MentionFinder:
                 index += 1
                 continue
             name, end = match
-            if len(name.words) > 1 or self._stands_alone(folded, tokens, index):
+            alone = (
+                self._stands_alone(folded, tokens, index)
+                if len(name.words) == 1
+                else not _named_after(folded, tokens, end)
+            )
+            if alone:
                 yield name.authority
             index = end
 
@@ -134,6 +140,14 @@ class MentionFinder:
             ):
                 return False
         return True
+
+
+def _named_after(text: str, tokens: list[re.Match[str]], end: int) -> bool:
+    """Rule 4 for longer names: the next word, one space on, is capitalized."""
+    if end >= len(tokens):
+        return False
+    after = tokens[end]
+    return text[tokens[end - 1].end() : after.start()] == " " and after.group()[0].isupper()
 
 
 def _starts_sentence(text: str, start: int) -> bool:

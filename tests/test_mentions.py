@@ -24,9 +24,9 @@ SLUGS = {a.label: a.slug for a in VOCAB.authorities.values()}
 CHECKED = ROOT / "tests" / "data" / "mentions.csv"
 
 MEASURED_PRECISION = 1.0
-MEASURED_RECALL = 0.958
-"""Measured on tests/data/mentions.csv (README, "Mentions in full text"): 160 of 167 real
-mentions found, no false one."""
+MEASURED_RECALL = 0.969
+"""Measured on tests/data/mentions.csv (README, "Mentions in full text"): 226 of 233 real
+mentions found (0.970), no false one."""
 
 
 def found(text: str) -> list[str]:
@@ -63,6 +63,12 @@ def found(text: str) -> list[str]:
         ("Japanese and Chinese troops", []),
         ("Mr. Blair said so", []),
         ("MP Li Peng", []),
+        ("the John F. Kennedy School of Government", []),
+        ("Kim Il Sung Square", []),
+        ("President Kennedy and John F. Kennedy", ["john-f-kennedy"]),
+        ("from Bonn to Berlin", ["bonn", "berlin"]),
+        ("the Kiev summit, then Kyiv", ["kyiv"]),
+        ("the state of New Mexico", []),
     ],
 )
 def test_rule(text: str, expected: list[str]) -> None:
