@@ -200,9 +200,13 @@ class Vocab:
         return self._cached("language", label, lambda v: self.languages.get(name_key(v)))  # type: ignore[no-any-return]
 
     def classification(self, value: str) -> Classification | None:
-        return self._cached(
-            "classification", value, lambda v: self.classifications.get(name_key(v))
-        )  # type: ignore[no-any-return]
+        """The level of a security marking: the whole value ("TOP SECRET"), or what comes before
+        a distribution caption or handling note ("Secret; Nodis", "Top Secret, Special File")."""
+        return self._cached("classification", value, self._classification)  # type: ignore[no-any-return]
+
+    def _classification(self, value: str) -> Classification | None:
+        head = re.split(r"[;,]", value, maxsplit=1)[0]
+        return self.classifications.get(name_key(value)) or self.classifications.get(name_key(head))
 
     def rights_for(self, text: str) -> Rights | None:
         folded = text.lower()

@@ -242,9 +242,14 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[Row] | list[Row]]] = {
     "records-by-classification-level": (
         ("level", "label", "records"),
         [
-            # original_classification of CSV rows 300653, 300641, 300640 and example-csv-1
-            ("vocab/classification/secret", "Secret", 4),
-            ("vocab/classification/top-secret", "Top Secret", 1),  # example-api-1
+            # the marking in the FRUS source notes: HAC minutes of 1961-1974 ("1968—Minutes.
+            # Limited Official Use."), of 1960, 1975, 1984 and Glennon's 1979 letter
+            # ("Confidential."), the HAC minutes of June 1991 ("Secret."); original_classification
+            # of CSV rows 300653, 300641, 300640 and example-csv-1; example-api-1 "Top Secret"
+            ("vocab/classification/limited-official-use", "Limited Official Use", 10),
+            ("vocab/classification/secret", "Secret", 5),
+            ("vocab/classification/confidential", "Confidential", 4),
+            ("vocab/classification/top-secret", "Top Secret", 1),
         ],
     ),
 }

@@ -211,6 +211,33 @@ def test_tei_range_date_and_title_people() -> None:
     assert r.date == "November 5-6, 1965" and r.doc_type == "Minutes"
 
 
+@pytest.mark.parametrize(
+    ("name", "marking"),
+    [
+        ("1968-11-01-hac-meeting-minutes.xml", "Limited Official Use"),  # "1968—Minutes. L..."
+        ("1960-11-04-hac-meeting-minutes.xml", "Confidential"),  # "...11/4-5/60. Confidential."
+        ("1991-06-18-hac-meeting-minutes.xml", "Secret"),  # "June 1991. Secret. Drafted by"
+        ("1957-03-21-kennan-to-leopold.xml", ""),  # no marking
+        ("1976-10-26-slany-and-costrell-to-ho-staff.xml", ""),  # "Foreign Classified Documents"
+    ],
+)
+def test_tei_classification_from_the_source_note(name: str, marking: str) -> None:
+    assert one(corpus_path("frus-history", name)).classification == marking
+
+
+@pytest.mark.parametrize(
+    ("note", "marking"),
+    [
+        ("Box 2, 1968—Minutes. Limited Official Use. Page 2 is missing.", "Limited Official Use"),
+        ("Lot File 90 D 066, Box 6. Secret; Nodis. Drafted by X.", "Secret; Nodis"),
+        ("Confidential Files of the Secretary, Box 1. Drafted by X.", ""),
+        ("Box 1. The minutes were unclassified. Drafted by X.", ""),
+    ],
+)
+def test_tei_marking_is_a_sentence_of_its_own(note: str, marking: str) -> None:
+    assert tei.marking(note) == marking
+
+
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">

@@ -180,11 +180,20 @@ def _identifiers(record: Record, element: str, texts: list[str], where: Origin) 
 
 def _rights(record: Record, element: str, texts: list[str], where: Origin) -> None:
     """The statement text is the rights; a rights URI it implies anyway (lod maps texts to
-    RightsStatements.org) is dropped, other URIs and further texts are kept as extras."""
+    RightsStatements.org) is dropped, other URIs and further texts are kept as extras. A value
+    that is a classification level lod knows ("Confidential", "Secret; Nodis") is the
+    classification, which lod's own oai_dc writes there too."""
+    vocab = load_vocab()
+    levels = [t for t in texts if vocab.classification(t)]
+    if levels:
+        record.put("classification", levels[0], where)
+        texts = [t for t in texts if t != levels[0]]
+    if not texts:
+        return
     statements = [t for t in texts if not t.startswith(("http://", "https://"))]
     uris = [t for t in texts if t.startswith(("http://", "https://"))]
     record.put("rights", (statements or uris)[0], where)
-    implied = load_vocab().rights_for(record.rights)
+    implied = vocab.rights_for(record.rights)
     _extra(record, element, statements[1:], where)
     _extra(
         record,

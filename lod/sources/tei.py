@@ -1,7 +1,8 @@
 """Reader for TEI documents of the U.S. Office of the Historian (frus-history).
 
 The header gives the complete and short titles, `created` and `posted` dates and a scan; the body
-opens with a "Source:" note and a "Cited in" note, then one `div type="document"` per letter,
+opens with a "Source:" note (the source, then the security marking: the classification) and a
+"Cited in" note, then one `div type="document"` per letter,
 memo or session with its head and dateline. XML is parsed with DTDs refused, so entity bombs and
 external entities fail before any expansion.
 """
@@ -16,6 +17,7 @@ from xml.etree.ElementTree import Element
 from lod.errors import SourceError
 from lod.model import Media, Origin, Record
 from lod.sources.text import clean, one_line, parse_xml
+from lod.vocab import load_vocab
 
 FORMAT = "tei"
 TEI = "{http://www.tei-c.org/ns/1.0}"
@@ -82,7 +84,9 @@ def _read(path: str, text: str) -> Record:
     for child in body:
         content = clean(_text(child))
         if child.tag == f"{TEI}p" and content.startswith("Source:"):
-            record.put("citation", one_line(content[len("Source:") :]), origin.at("body/p[Source]"))
+            note = one_line(content[len("Source:") :])
+            record.put("citation", note, origin.at("body/p[Source]"))
+            record.put("classification", marking(note), origin.at("body/p[Source]"))
         elif child.tag == f"{TEI}p" and content.startswith("Cited in"):
             record.put_extra("citedIn", one_line(content), origin.at("body/p[Cited in]"))
         elif content:
@@ -94,6 +98,19 @@ def _read(path: str, text: str) -> Record:
         origin.at("body/div/head"),
     )
     return record
+
+
+def marking(note: str) -> str:
+    """The security marking a source note gives after the source, as FRUS notes do ("..., Box 2,
+    1968—Minutes. Limited Official Use. Page 2 of the minutes is missing ..."): the first later
+    sentence that is a level vocab/classification.csv knows, with any distribution caption
+    ("Secret; Nodis"), as written; "" when there is none."""
+    vocab = load_vocab()
+    for sentence in re.split(r"(?<=\.)\s+", note)[1:]:
+        sentence = sentence.rstrip(".")
+        if vocab.classification(sentence):
+            return sentence
+    return ""
 
 
 def _text(element: Element) -> str:
