@@ -30,6 +30,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from lod import __version__
 from lod.model import Origin
 from lod.namespaces import expand
+from lod.vocab import UNREAD
 
 PACKAGE = Path(__file__).resolve().parent
 XSD_INTEGER = NamedNode(expand("xsd:integer"))
@@ -62,7 +63,7 @@ def mapping_version(vocab_dir: Path) -> str:
     server, which change no statement)."""
     digest = hashlib.sha256()
     for path in sorted(vocab_dir.rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.name not in UNREAD:
             digest.update(str(path.relative_to(vocab_dir)).encode())
             digest.update(path.read_bytes())
     for path in _mapping_modules():

@@ -20,6 +20,9 @@ from typing import Any
 from lod.errors import ConfigError
 
 VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"
+UNREAD = frozenset({"proposed-links.csv"})
+"""Files in vocab/ that lod build never reads (links proposed by `lod reconcile`, awaiting
+review): editing them changes no output, so they take no part in the build's fingerprint."""
 
 AAT = "http://vocab.getty.edu/aat/"
 DCMITYPE = "http://purl.org/dc/dcmitype/"

@@ -179,3 +179,21 @@ def test_a_csv_record_names_its_line_even_after_rows_above_it_go(tmp_path: Path)
     with running_server(out) as server:
         (row,) = select(server, QUERY % third)
     assert int(row["line"]) == moved[third] and row["time"] == "2023-11-15T22:13:20Z"
+
+
+def test_links_awaiting_review_change_no_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lod reconcile` writes vocab/proposed-links.csv, which no build reads: neither the
+    mapping version nor the build's fingerprint (a full rebuild) may depend on it."""
+    from lod.publish import site
+
+    vocab = tmp_path / "vocab"
+    shutil.copytree(VOCAB_DIR, vocab)
+    monkeypatch.setattr(site, "VOCAB_DIR", vocab)
+    config = Config(base_uri=BASE)
+    before = mapping_version(vocab), site.fingerprint(config)
+    (vocab / "proposed-links.csv").write_text("slug,target\nx,http://example.org/x\n")
+    assert (mapping_version(vocab), site.fingerprint(config)) == before
+    (vocab / "links.csv").write_text((vocab / "links.csv").read_text() + "\n")
+    assert mapping_version(vocab) != before[0] and site.fingerprint(config) != before[1]

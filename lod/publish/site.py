@@ -74,7 +74,7 @@ from lod.sources import Skipped, read_files, source_files
 from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
-from lod.vocab import VOCAB_DIR, Vocab, load_vocab
+from lod.vocab import UNREAD, VOCAB_DIR, Vocab, load_vocab
 
 WINDOW = 1024
 LOCK_WAIT = 5.0
@@ -135,7 +135,11 @@ def fingerprint(config: Config) -> str:
     package = Path(__file__).resolve().parent.parent
     for folder in (package, VOCAB_DIR):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".html", ".csv", ".ttl", ".jsonld"):
+            if (
+                path.is_file()
+                and path.suffix in (".py", ".html", ".csv", ".ttl", ".jsonld")
+                and path.name not in UNREAD
+            ):
                 digest.update(str(path.relative_to(folder)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
