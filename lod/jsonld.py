@@ -25,7 +25,7 @@ class Compactor:
     def __init__(self, context: dict[str, Any]) -> None:
         self.context = context
         self._compact: dict[str, str] = {}
-        self._literal_terms: dict[tuple[str, str, str | None], str] = {}
+        self._literal_terms: dict[tuple[str, str, str | None], tuple[str, bool]] = {}
         self.prefixes: list[tuple[str, str]] = []
         self.terms: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for term, definition in context.items():
@@ -78,11 +78,13 @@ class Compactor:
         so it is memoized on those; records repeat the same few dozen combinations."""
         if isinstance(obj, Literal):
             shape = (predicate, obj.datatype.value, obj.language)
-            term = self._literal_terms.get(shape)
-            if term is None:
-                term = self._literal_terms[shape] = self._select(predicate, obj)[0]
+            known = self._literal_terms.get(shape)
+            if known is None:
+                term, value = self._select(predicate, obj)
+                known = self._literal_terms[shape] = (term, value == obj.value)
+            term, plain = known
             if term:
-                return term, obj.value
+                return term, obj.value if plain else self.value_object(obj)
             return self.iri(predicate), self.value_object(obj)
         key, value = self._select(predicate, obj)
         return key or self.iri(predicate), value
@@ -101,6 +103,11 @@ class Compactor:
             if isinstance(obj, Literal) and coercion and coercion != "@id" and not obj.language:
                 if obj.datatype.value == coercion:
                     return term, obj.value
+        # As JSON-LD's term selection does: a term with neither type nor language takes any
+        # value as a value object ("name": {"@value": "Telegram", "@language": "en"}).
+        for term, coercion, language in self.terms.get(predicate, ()):
+            if not coercion and not language:
+                return term, self.value_object(obj)
         return "", self.value_object(obj)
 
     def value_object(self, obj: NamedNode | BlankNode | Literal) -> Any:

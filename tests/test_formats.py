@@ -70,9 +70,11 @@ def test_jsonld_is_compact_and_framed(records_site: Path) -> None:
     assert root["creator"] == {
         "@id": BASE + "agent/mao-zedong",
         "@type": "schema:Person",
-        "schema:name": "Mao Zedong",  # a person's name has no language: not the "name" term
+        "name": "Mao Zedong",  # a person's name has no language, and nor has the "name" term
     }
     assert root["additionalType"] == "aat:300026909"
+    # an English name (a concept's label) keeps its language in a value object
+    assert root["dctype"][1]["name"] == {"@value": "Telegram", "@language": "en"}
     period = root["lod:createdPeriod"]
     assert period["label"] == "January 16, 1951" and period["startDate"] == "1951-01-16"
 
