@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
+
+from tests.loopback import loopback
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 DC_TEMPLATE = (
@@ -221,13 +223,5 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serving(provider: Provider) -> Iterator[str]:
     """Run the provider on a free port of 127.0.0.1; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback(_handler(provider)) as url:
+        yield url

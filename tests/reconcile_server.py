@@ -14,9 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import loopback
 
 
 @dataclass
@@ -96,13 +98,5 @@ def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serving(service: Service) -> Iterator[str]:
     """Run the service on a free port of 127.0.0.1; yields its endpoint URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(service))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback(_handler(service)) as url:
+        yield url + "/api"
