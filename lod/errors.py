@@ -8,6 +8,7 @@ LodError
 ├── PublishError         the output cannot be written
 ├── HarvestError         a harvest cannot go on (server unreachable, errors, unparsable answers)
 ├── OAIError             an OAI-PMH request the protocol answers with an error code
+├── StoreError           an external SPARQL store cannot be reached or refuses a request
 └── QueryError           a SPARQL query is refused or fails (the server maps each to a status)
     ├── QuerySyntaxError     the query does not parse
     ├── QueryRefused         an update, a federated SERVICE call, or a graph outside the dataset
@@ -36,6 +37,11 @@ class HarvestError(LodError):
     def __init__(self, message: str, *, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+class StoreError(LodError):
+    """An external SPARQL store (`lod push`, `lod serve --store`) cannot be reached, refuses a
+    request or answers something unreadable; the message names the URL and what to check."""
 
 
 class OAIError(LodError):

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
+import requests.auth
 
 from lod import __version__
-from lod.errors import HarvestError
+from lod.errors import HarvestError, LodError
 
 USER_AGENT = (
     f"lod/{__version__} (archival linked-data publisher; OAI-PMH and JSON harvester) "
@@ -55,12 +56,27 @@ class Politeness:
 
 
 class PoliteSession:
-    """GET requests under a Politeness; counts what it sent (`requests`)."""
+    """Requests under a Politeness; counts what it sent (`requests`).
 
-    def __init__(self, politeness: Politeness | None = None, user_agent: str = USER_AGENT) -> None:
+    Harvests only GET; `lod push` also PUTs, POSTs and DELETEs to a SPARQL store, so failures
+    are raised as `error` (HarvestError by default) and the give-up message ends with `again`.
+    Only idempotent requests may go through here: a retry repeats the request."""
+
+    def __init__(
+        self,
+        politeness: Politeness | None = None,
+        user_agent: str = USER_AGENT,
+        *,
+        error: type[LodError] = HarvestError,
+        again: str = "check the URL and the server, then run the harvest again",
+        auth: requests.auth.AuthBase | None = None,
+    ) -> None:
         self.politeness = politeness or Politeness()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
+        self.session.auth = auth
+        self.error = error
+        self.again = again
         self.requests = 0
         self._last_start = float("-inf")
 
@@ -81,21 +97,43 @@ class PoliteSession:
     ) -> requests.Response:
         """The response to GET url?params once it succeeds (2xx, or a status in `accept`);
         HarvestError when it cannot."""
+        return self.request("GET", url, params=params, accept=accept)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: tuple[int, ...] = (),
+        stream: bool = False,
+    ) -> requests.Response:
+        """The response to `method` url?params once it succeeds (2xx, or a status in
+        `accept`); `self.error` when it cannot."""
         try:
-            full = requests.Request("GET", url, params=dict(params or {})).prepare().url or url
+            full = requests.Request(method, url, params=dict(params or {})).prepare().url or url
         except requests.RequestException as exc:
-            raise HarvestError(f"{url}: {_describe(exc, 0)}") from None
+            raise self.error(f"{url}: {_describe(exc, 0)}") from None
         p = self.politeness
         problem = ""
         for attempt in range(1, max(1, p.attempts) + 1):
             self._space()
             try:
-                response = self.session.get(full, timeout=p.timeout)
+                response = self.session.request(
+                    method,
+                    full,
+                    data=data,
+                    headers=dict(headers or {}),
+                    timeout=p.timeout,
+                    stream=stream,
+                )
             except TRANSIENT as exc:
                 problem = _describe(exc, p.timeout)
                 wait = self._backoff(attempt)
             except requests.RequestException as exc:
-                raise HarvestError(
+                raise self.error(
                     f"{full}: cannot be requested: {_describe(exc, p.timeout)}"
                 ) from None
             else:
@@ -103,26 +141,24 @@ class PoliteSession:
                 if status < 400 or status in accept:
                     return response
                 if status < 500 and status != 429:
-                    raise HarvestError(
-                        f"{full}: the server answered HTTP {status} {response.reason}"
+                    raise self.error(
+                        f"{method} {full}: the server answered HTTP {status} {response.reason}"
+                        + _detail(response)
                     )
-                problem = f"HTTP {status} {response.reason}"
+                problem = f"HTTP {status} {response.reason}" + _detail(response)
                 wait = self._backoff(attempt)
                 if status in RETRY_AFTER_STATUSES:
                     wait = _retry_after(response.headers.get("Retry-After", ""), wait)
             if attempt >= p.attempts:
                 break
             if wait > p.max_wait:
-                raise HarvestError(
+                raise self.error(
                     f"{full}: the server asks lod to wait {wait:.0f} s (Retry-After), more than "
-                    f"the {p.max_wait:.0f} s it waits; harvest again later"
+                    f"the {p.max_wait:.0f} s it waits; try again later"
                 )
             time.sleep(wait)
         tries = f"{p.attempts} attempt{'s' if p.attempts != 1 else ''}"
-        raise HarvestError(
-            f"{full}: gave up after {tries} (last: {problem}); "
-            "check the URL and the server, then run the harvest again"
-        )
+        raise self.error(f"{method} {full}: gave up after {tries} (last: {problem}); {self.again}")
 
     def _space(self) -> None:
         """Wait until `interval` has passed since the last request started."""
@@ -167,6 +203,14 @@ PROBLEMS: tuple[tuple[type[requests.RequestException], str], ...] = (
     (requests.exceptions.ContentDecodingError, "the answer's compression is broken"),
 )
 """Request failures in words, the most specific first."""
+
+
+def _detail(response: requests.Response, limit: int = 300) -> str:
+    """The start of an error answer's text: servers say there what they refused and why."""
+    if response.request.method == "HEAD" or not response.content:
+        return ""
+    text = " ".join(response.content[: limit * 4].decode("utf-8", "replace").split())
+    return f": {text[:limit]}" if text else ""
 
 
 def _describe(exc: requests.RequestException, timeout: float) -> str:
