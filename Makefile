@@ -18,12 +18,14 @@ serve: $(BIN)/.installed
 	$(BIN)/lod build records --out site --base-uri http://$(HOST):$(PORT)/ || [ $$? -eq 3 ]
 	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
 
-# nginx lets tests/test_nginx.py check deploy/nginx.conf and Chromium lets tests/test_browser.py
-# run the query page; installed from Debian's packages only where we may (root), else they skip.
+# nginx lets tests/test_nginx.py check deploy/nginx.conf, Chromium lets tests/test_browser.py
+# run the query page and Virtuoso lets tests/test_stores.py push to and serve from a real
+# Virtuoso; installed from Debian's packages only where we may (root), else they skip.
 test: $(BIN)/.installed
 	@missing=""; \
 	{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing="$$missing nginx-light"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v virtuoso-t >/dev/null || missing="$$missing virtuoso-opensource"; \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
 		echo "note: could not install$$missing; the tests that need them will skip"

@@ -17,6 +17,8 @@ from lod.errors import LodError
 from lod.harvest import Politeness, PoliteSession, jsonapi, oai, reconcile
 from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
 from lod.publish.validation import summary as validation_summary
+from lod.push import CHUNK_BYTES
+from lod.remote import AUTH_SCHEMES
 from lod.vocab import VOCAB_DIR, load_vocab
 
 DEFAULT_SOURCES = (Path("records"),)
@@ -122,6 +124,11 @@ def build_command(
     type=int,
     help=next(s.help for s in SETTINGS if s.name == "serve_workers"),
 )
+@click.option(
+    "--store",
+    metavar="URL",
+    help=next(s.help for s in SETTINGS if s.name == "store"),
+)
 def serve_command(
     directory: Path,
     host: str,
@@ -129,6 +136,7 @@ def serve_command(
     config_file: Path | None,
     query_timeout: float | None,
     workers: int | None,
+    store: str | None,
 ) -> None:
     """Serve a built DIRECTORY: linked data, SPARQL at /sparql, query page, search."""
     from lod.serve.app import run
@@ -141,7 +149,8 @@ def serve_command(
         sys.exit(EXIT_FAILED)
     try:
         config = load_config(
-            config_file, overrides={"query_timeout": query_timeout, "serve_workers": workers}
+            config_file,
+            overrides={"query_timeout": query_timeout, "serve_workers": workers, "store": store},
         )
         run(
             directory,
@@ -157,6 +166,104 @@ def serve_command(
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@main.command("push")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--store", metavar="URL", help="SPARQL query endpoint of the target store (reads its state)."
+)
+@click.option(
+    "--graph-store",
+    metavar="URL",
+    help="Graph Store HTTP Protocol endpoint: graphs are written by PUT, removed by DELETE.",
+)
+@click.option(
+    "--update",
+    metavar="URL",
+    help="SPARQL Update endpoint, used when no --graph-store is given (default: --store).",
+)
+@click.option(
+    "--single-graph",
+    metavar="IRI",
+    default="",
+    help="Put every triple into this one graph instead of one named graph per resource.",
+)
+@click.option("--user", help=next(s.help for s in SETTINGS if s.name == "store_user"))
+@click.option(
+    "--password",
+    help="Password for the store (better: the LOD_STORE_PASSWORD environment variable).",
+)
+@click.option("--auth", type=click.Choice(sorted(AUTH_SCHEMES)), help="HTTP authentication.")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1024),
+    default=CHUNK_BYTES,
+    show_default=True,
+    help="Most bytes of N-Triples in one request.",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A lod.toml file.")
+@click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
+def push_command(
+    directory: Path,
+    store: str | None,
+    graph_store: str | None,
+    update: str | None,
+    single_graph: str,
+    user: str | None,
+    password: str | None,
+    auth: str | None,
+    chunk_size: int,
+    timeout: float,
+    retries: int,
+    config_file: Path | None,
+    no_progress: bool,
+) -> None:
+    """Load the build in DIRECTORY into an external SPARQL 1.1 store: one named graph per
+    resource (or --single-graph), only what changed since the last push to that store."""
+    from lod.push import push
+    from lod.remote import Endpoints, RemoteStore, store_session
+
+    try:
+        config = load_config(
+            config_file,
+            overrides={
+                "store": store,
+                "store_user": user,
+                "store_password": password,
+                "store_auth": auth,
+                "progress": False if no_progress else None,
+            },
+        )
+        if not config.store:
+            click.echo("error: give --store URL (the store's SPARQL query endpoint)", err=True)
+            sys.exit(EXIT_USAGE)
+        endpoints = Endpoints(config.store, update or config.store, graph_store or "")
+        session = store_session(
+            config.store_user,
+            config.store_password,
+            config.store_auth,
+            timeout=timeout,
+            attempts=retries + 1,
+        )
+        with session:
+            report = push(
+                directory,
+                RemoteStore(endpoints, session),
+                single_graph=single_graph,
+                chunk_bytes=chunk_size,
+                progress=config.progress and sys.stderr.isatty(),
+            )
+    except LodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        click.echo("interrupted; run the same command again: it sends what is missing", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(report.summary(), err=True)
+    sys.exit(EXIT_OK)
 
 
 @main.command("query")

@@ -67,6 +67,17 @@ SETTINGS: tuple[Setting, ...] = (
         "`lod serve`: contact address OAI-PMH Identify names (until set: nobody@example.org).",
     ),
     Setting("oai_page_size", 100, "`lod serve`: records or headers per OAI-PMH list response."),
+    Setting(
+        "store",
+        "",
+        "`lod serve`, `lod push`: SPARQL query endpoint of an external store to answer from "
+        "(empty: the build's embedded store).",
+    ),
+    Setting("store_user", "", "`lod serve`, `lod push`: user name for the external store."),
+    Setting("store_password", "", "`lod serve`, `lod push`: password for the external store."),
+    Setting(
+        "store_auth", "basic", "`lod serve`, `lod push`: HTTP authentication, basic or digest."
+    ),
 )
 
 
@@ -87,6 +98,10 @@ class Config:
     serve_workers: int = 1
     admin_email: str = ""
     oai_page_size: int = 100
+    store: str = ""
+    store_user: str = ""
+    store_password: str = ""
+    store_auth: str = "basic"
     source_date_epoch: int | None = None
 
 

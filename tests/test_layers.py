@@ -14,7 +14,8 @@ FLOORS = [
     {"authorities", "concepts", "mentions"},
     {"mapping", "passthrough", "provenance"},
     {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
-    {"publish"},
+    {"remote"},
+    {"publish", "push"},
     {"serve"},
     {"cli"},
 ]

@@ -31,7 +31,8 @@ from lod.formats import negotiate
 from lod.namespaces import prefixes_for
 from lod.serve import endpoint, feeds, linked, oai, pages
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
-from lod.serve.pool import QueryPool, Setup
+from lod.serve.pool import QueryPool, Runner, Setup
+from lod.serve.remote import RemotePool
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndex
 
@@ -69,11 +70,19 @@ class Build:
         self.log = open_log(root)
         """The change log behind OAI-PMH, the feeds and tombstones (None for older builds)."""
         self._config = config
-        self._pool: QueryPool | None = None
+        self._pool: Runner | None = None
+        self.remote = (
+            RemotePool(config, self.base, self.index.uris if self.index else None)
+            if config.store
+            else None
+        )
+        """The external store (`lod serve --store`) answering queries and documents."""
 
     @property
-    def pool(self) -> QueryPool:
+    def pool(self) -> Runner:
         """Started on the first query: serving documents needs no query processes."""
+        if self.remote is not None:
+            return self.remote
         if self._pool is None:
             setup = Setup(
                 str(self.root / STORE_DIR),
@@ -88,6 +97,8 @@ class Build:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+        if self.remote is not None:
+            self.remote.close()
         if self.index is not None:
             self.index.close()
         if self.log is not None:
@@ -142,6 +153,10 @@ class App:
             origin = _origin(request)
             return await asyncio.to_thread(
                 feeds.answer, request, build.log, build.base, origin, path
+            )
+        if path.startswith("/doc/") and build.remote is not None:
+            return await asyncio.to_thread(
+                linked.store_document, build.remote, request, path, build.log, build.base
             )
         if path.startswith("/doc/"):
             return linked.document(build.folder, request, path, build.log, build.base)

@@ -20,7 +20,7 @@ from lod.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTimeout
 from lod.formats import MediaType, negotiate, with_charset
 from lod.namespaces import expand
 from lod.serve.http import Request, Response, error
-from lod.serve.pool import Job, QueryPool
+from lod.serve.pool import Job, Runner
 from lod.sparql import GRAPH_WRITERS, analyse
 
 MAX_BODY = 1 << 20
@@ -175,7 +175,7 @@ def choose(
     return chosen
 
 
-def answer(pool: QueryPool, protocol: Protocol, chosen: MediaType, row_limit: int) -> Response:
+def answer(pool: Runner, protocol: Protocol, chosen: MediaType, row_limit: int) -> Response:
     """Run the query on the pool and wrap the bytes; errors become safe 4xx/5xx answers."""
     try:
         result = pool.run(

@@ -19,6 +19,7 @@ from lod.changelog import ChangeLog
 from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, Format, negotiate
 from lod.serve import tombstone
 from lod.serve.http import Request, Response, error, file_response
+from lod.serve.remote import RemotePool
 from lod.uris import ENTITY_KINDS
 
 THING_ROOTS = tuple(f"/{kind}/" for kind in ENTITY_KINDS) + ("/dataset",)
@@ -127,6 +128,36 @@ def document(
         {"Vary": "Accept", "Content-Location": _quote(stem + fmt.suffix), "Link": _links(stem, fmt)}
     )
     return answer
+
+
+def store_document(
+    pool: RemotePool, request: Request, path: str, log: ChangeLog | None = None, base: str = ""
+) -> Response:
+    """A describing document built from the resource's graph in the external store (`lod
+    serve --store`), negotiated as `document` negotiates the files."""
+    fmt, problem = _chosen(request)
+    head, suffix = posixpath.splitext(path)
+    by_suffix = BY_SUFFIX.get(suffix)
+    tries = [(head, by_suffix), (path, fmt)] if by_suffix else [(path, fmt)]
+    for stem, chosen in tries:
+        if chosen is None:
+            continue
+        graph = pool.base + quote(stem[1:], safe=URI_SAFE)
+        triples = pool.graph(graph)
+        if triples:
+            thing = pool.base + quote(stem[len("/doc/") :], safe=URI_SAFE)
+            body = pool.document(chosen, triples, thing, stem)
+            headers = {
+                "Content-Type": chosen.content_type,
+                "Vary": "Accept",
+                "Content-Location": _quote(stem + chosen.suffix),
+                "Link": _links(stem, chosen),
+            }
+            return Response(HTTPStatus.OK, headers, body)
+    gone = _gone(log, base, path[4:], fmt) if fmt else None
+    if gone is None and by_suffix is not None:
+        gone = _gone(log, base, head[4:], by_suffix)
+    return gone or problem or not_found(request, f"no document {path} in this dataset")
 
 
 def _gone(log: ChangeLog | None, base: str, path: str, fmt: Format) -> Response | None:

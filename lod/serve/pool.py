@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lod.errors import LodError, QueryError, QueryTimeout
 from lod.sparql import Answer, answer_query
@@ -105,6 +105,15 @@ class _Worker:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+
+
+class Runner(Protocol):
+    """What the endpoint needs of a pool: the embedded store's QueryPool, or the external
+    store's stand-in (lod.serve.remote)."""
+
+    def run(self, job: Job) -> Answer: ...
+
+    def close(self) -> None: ...
 
 
 class QueryPool:

@@ -1,0 +1,384 @@
+"""An external SPARQL 1.1 store, over the standard protocols only, so any server will do.
+
+Three endpoints, as the W3C recommendations name them: the query endpoint (SPARQL 1.1
+Protocol), the update endpoint (same protocol, `update=` form posts) and the Graph Store HTTP
+Protocol endpoint (`?graph=IRI`; GET, PUT, POST, DELETE). Oxigraph, Virtuoso, Fuseki, GraphDB
+and Neptune each give them different paths, so each is its own URL. Every write lod makes is
+idempotent (PUT a graph, DELETE a graph, DROP + INSERT DATA of a whole graph), so a write that
+failed half-way is simply sent again.
+
+`answer_remote` is the read-only path of `lod serve --store`: the same checks as the embedded
+store (lod.sparql: no update, no SERVICE but lod:search, the union default graph), plus
+refusing Virtuoso's extensions that reach outside the data (DEFINE pragmas, bif: and sql:
+functions), a deadline on the whole answer and the row cap applied while the answer streams in.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import requests
+import requests.auth
+from pyoxigraph import (
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+    parse,
+    parse_query_results,
+)
+
+from lod.errors import (
+    ConfigError,
+    QueryError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+)
+from lod.harvest.http import Politeness, PoliteSession
+from lod.namespaces import prefixes_for
+from lod.sparql import (
+    BOOLEAN_WRITERS,
+    GRAPH_WRITERS,
+    QUERY_FORMS,
+    RESULT_WRITERS,
+    SEARCH_HITS,
+    Answer,
+    Search,
+    Token,
+    analyse,
+    expand_search,
+    tokenize,
+)
+
+RESULTS_JSON = "application/sparql-results+json"
+GRAPH_TYPES = {
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "text/plain": RdfFormat.N_TRIPLES,
+    "text/turtle": RdfFormat.TURTLE,
+    "application/x-turtle": RdfFormat.TURTLE,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+}
+"""What a store may answer a CONSTRUCT with (Virtuoso names N-Triples text/plain)."""
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+UPLOAD_TYPE = "text/turtle"
+"""N-Triples are Turtle, and every Graph Store implementation reads Turtle (Virtuoso 7 does
+not know the N-Triples media type)."""
+EXTENSION_PREFIXES = ("bif", "sql")
+"""Virtuoso's built-in prefixes for its SQL functions, some of which read files or the web."""
+PROLOGUE = ("PREFIX", "BASE")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a store answers: `query` always; `update` and `graph_store` for writes."""
+
+    query: str
+    update: str = ""
+    graph_store: str = ""
+
+
+AUTH_SCHEMES: dict[str, Callable[[str, str], requests.auth.AuthBase]] = {
+    "basic": requests.auth.HTTPBasicAuth,
+    "digest": requests.auth.HTTPDigestAuth,
+}
+"""HTTP authentication schemes stores use (Virtuoso's /sparql-auth asks for digest)."""
+
+
+def store_session(
+    user: str = "",
+    password: str = "",
+    scheme: str = "basic",
+    *,
+    timeout: float = 60.0,
+    attempts: int = 5,
+) -> PoliteSession:
+    """A session for a store the publisher runs: no spacing between requests, retries with
+    backoff on 5xx, 429 and dropped connections, credentials when given."""
+    if scheme not in AUTH_SCHEMES:
+        raise ConfigError(f"store_auth must be one of {', '.join(AUTH_SCHEMES)}, not {scheme!r}")
+    auth = AUTH_SCHEMES[scheme](user, password) if user else None
+    return PoliteSession(
+        Politeness(interval=0.0, timeout=timeout, attempts=attempts, backoff=1.0, max_wait=60.0),
+        error=StoreError,
+        again="check the store's URL, that it runs, and the credentials, then push again",
+        auth=auth,
+    )
+
+
+class RemoteStore:
+    """A SPARQL store reached over HTTP; writes need `update` or `graph_store` endpoints."""
+
+    def __init__(self, endpoints: Endpoints, session: PoliteSession) -> None:
+        self.endpoints = endpoints
+        self.session = session
+
+    # --- reading --------------------------------------------------------------------------
+
+    def select(self, text: str) -> list[dict[str, Any]]:
+        """A SELECT query's solutions as dicts of pyoxigraph terms (small answers only)."""
+        response = self._query(text, RESULTS_JSON)
+        try:
+            result = parse_query_results(response.content, QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            raise StoreError(f"{self.endpoints.query}: unreadable SPARQL results: {exc}") from exc
+        if not isinstance(result, QuerySolutions):
+            raise StoreError(f"{self.endpoints.query}: answered a SELECT query with a boolean")
+        names = [v.value for v in result.variables]
+        return [{name: row[name] for name in names} for row in result]
+
+    def ask(self, text: str) -> bool:
+        response = self._query(text, RESULTS_JSON)
+        try:
+            result = parse_query_results(response.content, QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            raise StoreError(f"{self.endpoints.query}: unreadable SPARQL results: {exc}") from exc
+        return bool(result) if isinstance(result, QueryBoolean) else False
+
+    def graph(self, iri: str) -> list[Triple]:
+        """The triples of one named graph (by a CONSTRUCT query: only the query endpoint is
+        needed to serve documents)."""
+        text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+        response = self._query(text, GRAPH_ACCEPT)
+        return list(read_triples(response.content, response, self.endpoints.query))
+
+    def _query(self, text: str, accept: str) -> requests.Response:
+        return self.session.request(
+            "POST",
+            self.endpoints.query,
+            data={"query": text},
+            headers={"Accept": accept},
+        )
+
+    # --- writing --------------------------------------------------------------------------
+
+    def replace(self, graphs: list[tuple[str, bytes]]) -> None:
+        """Make each named graph hold exactly these N-Triples: a Graph Store PUT per graph, or
+        one update request (DROP, then INSERT DATA) for the whole batch."""
+        if self.endpoints.graph_store:
+            for iri, data in graphs:
+                self._gsp("PUT", iri, data)
+            return
+        self.update(" ;\n".join(_replace_operation(iri, data) for iri, data in graphs))
+
+    def append(self, iri: str, data: bytes) -> None:
+        """Add N-Triples to a graph (a chunk of a graph too large for one request)."""
+        if self.endpoints.graph_store:
+            self._gsp("POST", iri, data)
+        else:
+            self.update(f"INSERT DATA {{ GRAPH <{iri}> {{\n{data.decode('utf-8')}}} }}")
+
+    def drop(self, iris: list[str]) -> None:
+        """Remove named graphs; graphs already gone are fine (pushes are idempotent)."""
+        if self.endpoints.graph_store:
+            for iri in iris:
+                self.session.request(
+                    "DELETE", self.endpoints.graph_store, params={"graph": iri}, accept=(404,)
+                )
+            return
+        self.update(" ;\n".join(f"DROP SILENT GRAPH <{iri}>" for iri in iris))
+
+    def update(self, text: str) -> None:
+        if not self.endpoints.update:
+            raise StoreError(
+                "this push needs a SPARQL Update endpoint: give --update URL (or --graph-store URL)"
+            )
+        self.session.request("POST", self.endpoints.update, data={"update": text})
+
+    def _gsp(self, method: str, iri: str, data: bytes) -> None:
+        self.session.request(
+            method,
+            self.endpoints.graph_store,
+            params={"graph": iri},
+            data=data,
+            headers={"Content-Type": f"{UPLOAD_TYPE}; charset=utf-8"},
+        )
+
+
+def _replace_operation(iri: str, data: bytes) -> str:
+    body = data.decode("utf-8")
+    drop = f"DROP SILENT GRAPH <{iri}>"
+    return f"{drop} ;\nINSERT DATA {{ GRAPH <{iri}> {{\n{body}}} }}" if body.strip() else drop
+
+
+def read_triples(source: bytes | IO[bytes], response: requests.Response, url: str) -> Any:
+    """Triples from a CONSTRUCT answer, in whichever RDF format the store chose."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    rdf_format = GRAPH_TYPES.get(kind)
+    if rdf_format is None:
+        raise StoreError(f"{url}: answered a graph query as {kind or 'no media type'}")
+    try:
+        return parse(source, rdf_format)
+    except SyntaxError as exc:
+        raise StoreError(f"{url}: unreadable {kind} answer: {exc}") from exc
+
+
+# --- the read-only path of `lod serve --store` -----------------------------------------------
+
+
+def check_portable(tokens: list[Token]) -> None:
+    """Refuse what only Virtuoso understands and what could reach outside the data: DEFINE
+    pragmas (`define get:soft` makes Virtuoso fetch web pages) before the query form, and its
+    bif:/sql: functions."""
+    for token in tokens:
+        if token.kind == "word" and token.text.upper() in QUERY_FORMS:
+            break
+        if token.kind == "word" and token.text.upper() not in PROLOGUE:
+            raise QueryRefused(
+                f"{token.text} is not SPARQL 1.1; only PREFIX and BASE may precede the query"
+            )
+    for token in tokens:
+        named = token.text[1:] if token.kind == "iri" else token.text
+        if token.kind in ("pname", "iri") and named.split(":", 1)[0].lower() in EXTENSION_PREFIXES:
+            raise QueryRefused(f"{token.text}: store-specific functions are not allowed here")
+
+
+def declared_prefixes(tokens: list[Token]) -> set[str]:
+    return {
+        tokens[i].text[:-1]
+        for i in range(1, len(tokens))
+        if tokens[i].kind == "pname" and tokens[i - 1].text.upper() == "PREFIX"
+    }
+
+
+class Deadline(io.RawIOBase):
+    """A streamed answer that stops being read at the time limit."""
+
+    def __init__(self, raw: IO[bytes], until: float, limit: float) -> None:
+        super().__init__()
+        self.raw = raw
+        self.until = until
+        self.limit = limit
+
+    def readinto(self, buffer: Any) -> int:
+        if time.monotonic() > self.until:
+            raise _timeout(self.limit)
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+
+def answer_remote(
+    remote: RemoteStore,
+    text: str,
+    fmt: str | None,
+    *,
+    vocab_ns: str,
+    search: Search | None,
+    row_limit: int,
+    base_iri: str,
+    timeout: float,
+    default_graphs: list[str] | None = None,
+    named_graphs: list[str] | None = None,
+) -> Answer:
+    """lod.sparql.answer_query, answered by the external store: checked the same way, sent
+    with lod's prefixes and the build's base, cut at `row_limit`, stopped at `timeout`."""
+    started = time.monotonic()
+    prefixes = prefixes_for(vocab_ns)
+    analysis = analyse(text, vocab_ns + "search", prefixes)
+    tokens = tokenize(text)
+    check_portable(tokens)
+    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
+    fmt = fmt or ("turtle" if graph else "tsv")
+    if (fmt in GRAPH_WRITERS) != graph:
+        kinds = ", ".join(GRAPH_WRITERS if graph else RESULT_WRITERS)
+        raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
+    expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
+    missing = {k: v for k, v in prefixes.items() if k not in declared_prefixes(tokens)}
+    prologue = f"BASE <{base_iri}>\n" + "".join(f"PREFIX {k}: <{v}>\n" for k, v in missing.items())
+    for iri in (default_graphs or []) + (named_graphs or []):
+        if not remote.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+            raise QueryRefused(
+                f"graph <{iri}> is not in this dataset; this endpoint does not load remote "
+                "graphs (leave out default-graph-uri and named-graph-uri to query all data)"
+            )
+    params = [("query", prologue + expanded)]
+    params += [("default-graph-uri", g) for g in default_graphs or []]
+    params += [("named-graph-uri", g) for g in named_graphs or []]
+    until = started + timeout
+    try:
+        response = remote.session.session.post(
+            remote.endpoints.query,
+            data=params,
+            headers={"Accept": GRAPH_ACCEPT if graph else RESULTS_JSON},
+            timeout=max(0.1, until - time.monotonic()),
+            stream=True,
+        )
+    except requests.Timeout as exc:
+        raise _timeout(timeout) from exc
+    except requests.RequestException as exc:
+        raise QueryError("the store behind this endpoint could not be reached") from exc
+    with response:
+        if response.status_code == 400:
+            raise QuerySyntaxError(_clip(response.text))
+        if response.status_code >= 400:
+            raise QueryError(f"the store behind this endpoint answered HTTP {response.status_code}")
+        response.raw.decode_content = True
+        stream = io.BufferedReader(Deadline(response.raw, until, timeout))
+        try:
+            return _write(remote, response, stream, fmt, prefixes, row_limit, graph)
+        except requests.RequestException as exc:
+            raise _timeout(timeout) from exc
+        except (SyntaxError, StoreError) as exc:
+            raise QueryError("the store behind this endpoint gave an unreadable answer") from exc
+
+
+def _write(
+    remote: RemoteStore,
+    response: requests.Response,
+    stream: IO[bytes],
+    fmt: str,
+    prefixes: dict[str, str],
+    row_limit: int,
+    graph: bool,
+) -> Answer:
+    if graph:
+        triples = list(_take(read_triples(stream, response, remote.endpoints.query), row_limit + 1))
+        cut = len(triples) > row_limit
+        return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
+    result = parse_query_results(stream, QueryResultsFormat.JSON)
+    if isinstance(result, QueryBoolean):
+        return Answer(BOOLEAN_WRITERS[fmt](bool(result)), 1, False)
+    names = [v.value for v in result.variables]
+    rows = list(_take(result, row_limit + 1))
+    cut = len(rows) > row_limit
+    return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), len(rows) - cut, cut)
+
+
+def _take(items: Iterable[Any], count: int) -> Iterator[Any]:
+    for index, item in enumerate(items):
+        if index >= count:
+            return
+        yield item
+
+
+def _timeout(limit: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query ran longer than the time limit of {limit:g} s and was stopped; "
+        "narrow it (LIMIT, more specific patterns) and try again"
+    )
+
+
+def _clip(message: str, limit: int = 400) -> str:
+    message = " ".join(message.split())
+    return "the store could not parse the query: " + (
+        message if len(message) <= limit else message[:limit] + "…"
+    )
+
+
+__all__ = [
+    "AUTH_SCHEMES",
+    "Endpoints",
+    "RemoteStore",
+    "answer_remote",
+    "store_session",
+]

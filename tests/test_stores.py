@@ -1,0 +1,367 @@
+"""External stores, for real: `lod push` into the Oxigraph server and Virtuoso, and `lod serve
+--store` answering from them, checked against the embedded store.
+
+Each server is started once per session (tests/store_servers.py) and loaded with the shared
+corpus build; a second, small build of records/ under its own base URI shows what pushes send
+again: nothing when nothing changed, one record's graph when one record changed, and a removal
+for a deleted record.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    parse,
+    parse_query_results,
+)
+from rdflib import Graph as RdfGraph
+from rdflib.compare import isomorphic
+
+from lod.cli import main
+from lod.config import Config
+from lod.curated import CuratedQuery, load_curated
+from lod.publish.site import build
+from lod.push import DATASET_GRAPH, STATE_GRAPH, build_graphs, push
+from lod.remote import Endpoints, RemoteStore, store_session
+from lod.serve.remote import PROV_ENTITY, PROVENANCE_OF_GRAPH
+from tests.conftest import RECORDS, running_server
+from tests.store_servers import (
+    StoreServer,
+    oxigraph,
+    oxigraph_command,
+    virtuoso,
+    virtuoso_binaries,
+)
+
+QUERIES = load_curated()
+SMALL_BASE = "http://push.test/"
+INTEGERS = {
+    "http://www.w3.org/2001/XMLSchema#integer",
+    "http://www.w3.org/2001/XMLSchema#int",
+    "http://www.w3.org/2001/XMLSchema#long",
+}
+SERVERS = ("oxigraph", "virtuoso")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreServer]:
+    if oxigraph_command() is None:
+        pytest.skip("needs the Oxigraph server: pip install oxigraph (in the test extra)")
+    with oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreServer]:
+    if virtuoso_binaries() is None:
+        pytest.skip("needs Virtuoso: apt-get install virtuoso-opensource (make test does, as root)")
+    with virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def server(request: pytest.FixtureRequest) -> StoreServer:
+    return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]
+
+
+def remote_for(server: StoreServer, *, gsp: bool = True) -> RemoteStore:
+    session = store_session(server.user, server.password, server.auth, timeout=120, attempts=3)
+    graph_store = server.graph_store if gsp else ""
+    return RemoteStore(Endpoints(server.query, server.update, graph_store), session)
+
+
+@pytest.fixture(scope="session")
+def loaded(server: StoreServer, corpus_site: Path) -> StoreServer:
+    """The server with the corpus build pushed into it, through the command line."""
+    result = CliRunner().invoke(
+        main,
+        [
+            "push",
+            str(corpus_site),
+            "--store",
+            server.query,
+            "--graph-store",
+            server.graph_store,
+            "--no-progress",
+            *(["--user", server.user, "--auth", server.auth] if server.user else []),
+        ],
+        env={"LOD_STORE_PASSWORD": server.password},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Pushed" in result.output and "0 unchanged" in result.output
+    return server
+
+
+@pytest.fixture(scope="session")
+def served(loaded: StoreServer, corpus_site: Path) -> Iterator[str]:
+    with running_server(corpus_site, store=loaded.query) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def corpus_store(corpus_site: Path) -> Store:
+    return Store.read_only(str(corpus_site / "store"))
+
+
+# --- values compared across engines ---------------------------------------------------------
+
+
+def plain(term: Any) -> Any:
+    """A term as a comparable value: engines may type a count xsd:int or xsd:integer."""
+    if term is None:
+        return None
+    if isinstance(term, NamedNode):
+        return term.value
+    assert isinstance(term, Literal), term
+    if term.datatype.value in INTEGERS:
+        return int(term.value)
+    return (term.value, term.language, None if term.language else term.datatype.value)
+
+
+def rows_of(solutions: QuerySolutions) -> list[tuple[Any, ...]]:
+    names = [v.value for v in solutions.variables]
+    return [tuple(plain(s[n]) for n in names) for s in solutions]
+
+
+def embedded(store: Store, query: CuratedQuery) -> list[tuple[Any, ...]]:
+    result = store.query(query.sparql, use_default_graph_as_union=True)
+    assert isinstance(result, QuerySolutions)
+    return rows_of(result)
+
+
+def over_http(url: str, sparql: str) -> list[tuple[Any, ...]]:
+    response = requests.post(
+        url, data={"query": sparql}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert response.status_code == 200, response.text
+    result = parse_query_results(response.content, QueryResultsFormat.JSON)
+    assert isinstance(result, QuerySolutions)
+    return rows_of(result)
+
+
+def same_rows(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
+    """Same solutions, as a multiset (ties in ORDER BY may come in any order)."""
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert len(got) == len(expected)
+
+
+# --- the corpus, pushed and queried -----------------------------------------------------------
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.slug)
+def test_the_store_answers_a_curated_query_as_the_embedded_store(
+    loaded: StoreServer, corpus_store: Store, query: CuratedQuery
+) -> None:
+    expected = embedded(corpus_store, query)
+    assert expected, f"{query.slug} finds nothing in the corpus: nothing would be compared"
+    same_rows(over_http(loaded.query, query.sparql), expected)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.slug)
+def test_lod_serve_store_answers_a_curated_query_as_the_embedded_store(
+    served: str, corpus_store: Store, query: CuratedQuery
+) -> None:
+    same_rows(over_http(served + "/sparql", query.sparql), embedded(corpus_store, query))
+
+
+@pytest.mark.corpus
+def test_every_triple_of_the_build_is_in_the_store(loaded: StoreServer, corpus_site: Path) -> None:
+    base = "http://127.0.0.1:8000/"
+    graphs = list(build_graphs(Store.read_only(str(corpus_site / "store")), base))
+    remote = remote_for(loaded)
+    count = remote.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{base}") && ?g != <{base}{STATE_GRAPH}>) }}'
+    )
+    assert int(count[0]["n"].value) == sum(g.data.count(b"\n") for g in graphs) > 8000
+    state = remote.select(f"SELECT ?s WHERE {{ GRAPH <{base}{STATE_GRAPH}> {{ ?s ?p ?o }} }}")
+    assert {row["s"].value for row in state} == {g.name for g in graphs}
+    assert base + DATASET_GRAPH in {g.name for g in graphs}
+
+
+@pytest.mark.corpus
+def test_pushing_the_same_build_again_sends_nothing(loaded: StoreServer, corpus_site: Path) -> None:
+    report = push(corpus_site, remote_for(loaded))
+    assert (report.sent, report.removed) == (0, 0)
+    assert report.unchanged == report.graphs > 100
+    assert report.requests == 1  # reading the push state
+
+
+@pytest.mark.corpus
+def test_a_document_from_the_store_is_the_resources_graph(served: str, corpus_store: Store) -> None:
+    doc = "http://127.0.0.1:8000/doc/record/112095"
+    expected = RdfGraph()
+    for quad in corpus_store.quads_for_pattern(None, None, None, NamedNode(doc)):
+        t = quad.triple
+        provenance = t.subject.value.startswith(doc + "#") or (
+            t.subject == NamedNode(doc)
+            and (t.predicate.value in PROVENANCE_OF_GRAPH or (t.predicate, t.object) == PROV_ENTITY)
+        )
+        if not provenance:
+            expected.parse(data=str(t) + " .", format="nt")
+    response = requests.get(served + "/doc/record/112095", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.headers["Content-Location"] == "/doc/record/112095.ttl"
+    got = RdfGraph().parse(data=response.text, format="turtle")
+    assert len(got) == len(expected) > 30
+    assert isomorphic(got, expected)
+    html = requests.get(served + "/doc/record/112095.html")
+    assert html.status_code == 200 and "Telegram from Mao Zedong" in html.text
+    missing = requests.get(served + "/doc/record/no-such-record.ttl")
+    assert missing.status_code == 404
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("field", "query", "status", "message"),
+    [
+        ("query", 'define get:soft "soft" SELECT * WHERE { ?s ?p ?o }', 400, "not SPARQL 1.1"),
+        ("query", "SELECT * WHERE { ?s bif:contains ?o }", 400, "store-specific"),
+        ("query", "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }", 400, "SERVICE"),
+        ("query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }", 400, "read-only"),
+        ("update", "INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403, "read-only"),
+        ("query", "SELECT * WHERE { ?s ?p ", 400, "could not parse"),
+    ],
+)
+def test_lod_serve_store_keeps_the_endpoint_read_only(
+    served: str, field: str, query: str, status: int, message: str
+) -> None:
+    response = requests.post(served + "/sparql", data={field: query})
+    assert response.status_code == status
+    assert message in response.text
+
+
+@pytest.mark.corpus
+def test_lod_serve_store_keeps_the_row_limit_and_the_time_limit(
+    oxigraph_server: StoreServer, corpus_site: Path
+) -> None:
+    push(corpus_site, remote_for(oxigraph_server))
+    settings = {"store": oxigraph_server.query, "query_row_limit": "5", "query_timeout": "1"}
+    with running_server(corpus_site, **settings) as url:
+        capped = requests.post(
+            url + "/sparql",
+            data={"query": "SELECT * WHERE { ?s ?p ?o }"},
+            headers={"Accept": "text/csv"},
+        )
+        assert capped.status_code == 200
+        assert len(capped.text.strip().splitlines()) == 1 + 5
+        assert "only the first 5" in capped.headers["SPARQL-Result-Truncated"]
+        slow = requests.post(
+            url + "/sparql",
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+        )
+        assert slow.status_code == 503
+        assert "time limit of 1 s" in slow.text
+
+
+# --- what a push sends --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> tuple[Path, Path]:
+    """records/ copied, built under its own base URI: (sources, site)."""
+    sources = tmp_path / "records"
+    shutil.copytree(RECORDS, sources)
+    site = tmp_path / "site"
+    build([sources], site, Config(base_uri=SMALL_BASE, progress=False), base_dir=tmp_path)
+    return sources, site
+
+
+def graph_triples(remote: RemoteStore, iri: str) -> set[str]:
+    return {str(t) for t in remote.graph(iri)}
+
+
+def digests(site: Path) -> dict[str, str]:
+    return {
+        g.name: g.digest for g in build_graphs(Store.read_only(str(site / "store")), SMALL_BASE)
+    }
+
+
+@pytest.mark.parametrize("gsp", [True, False], ids=["graph-store", "update"])
+def test_a_push_sends_only_what_changed_and_removes_what_was_deleted(
+    server: StoreServer, small: tuple[Path, Path], gsp: bool
+) -> None:
+    sources, site = small
+    remote = remote_for(server, gsp=gsp)
+    remote.drop([SMALL_BASE + STATE_GRAPH])  # each case starts from an unknown state
+    first = push(site, remote, chunk_bytes=64 * 1024)
+    assert first.sent == first.graphs > 50
+    record = SMALL_BASE + "doc/record/example-csv-1"
+    built = {g.name: g for g in build_graphs(Store.read_only(str(site / "store")), SMALL_BASE)}
+    assert graph_triples(remote, record) == {
+        str(t) for t in parse(built[record].data, RdfFormat.N_TRIPLES)
+    }
+    again = push(site, remote)
+    assert (again.sent, again.removed, again.unchanged) == (0, 0, first.graphs)
+
+    before = digests(site)
+    csv = sources / "examples/example-scrape.csv"
+    csv.write_text(
+        csv.read_text(encoding="utf-8").replace(
+            "[Example] Letter, Jane Example", "[Example] Letter, Jane Example (revised)"
+        ),
+        encoding="utf-8",
+    )
+    (sources / "112095.txt").unlink()
+    build([sources], site, Config(base_uri=SMALL_BASE, progress=False), base_dir=sources.parent)
+    after = digests(site)
+    changed = sorted(name for name, digest in after.items() if before.get(name) != digest)
+    deleted = sorted(set(before) - set(after))
+    assert record in changed and SMALL_BASE + "doc/record/112095" in deleted
+
+    third = push(site, remote)
+    assert sorted(third.names) == changed
+    assert third.removed == len(deleted)
+    assert not graph_triples(remote, SMALL_BASE + "doc/record/112095")
+    titles = remote.select(
+        f"SELECT ?t WHERE {{ GRAPH <{record}> {{ <{SMALL_BASE}record/example-csv-1> "
+        "<http://purl.org/dc/terms/title> ?t } }"
+    )
+    assert [row["t"].value for row in titles] == [
+        "[Example] Letter, Jane Example (revised) to the Example Committee"
+    ]
+    assert push(site, remote).sent == 0
+
+
+def test_a_single_graph_push_holds_every_triple_and_replaces_the_graphs(
+    oxigraph_server: StoreServer, small: tuple[Path, Path]
+) -> None:
+    _, site = small
+    remote = remote_for(oxigraph_server, gsp=False)
+    push(site, remote)
+    single = SMALL_BASE + "everything"
+    report = push(site, remote, single_graph=single, chunk_bytes=16 * 1024)
+    total = sum(
+        g.data.count(b"\n") for g in build_graphs(Store.read_only(str(site / "store")), SMALL_BASE)
+    )
+    assert report.sent == 1 and report.removed > 50
+    count = remote.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{single}> {{ ?s ?p ?o }} }}")
+    assert int(count[0]["n"].value) == total
+    assert not graph_triples(remote, SMALL_BASE + "doc/record/example-csv-1")
+    assert push(site, remote, single_graph=single).sent == 0
+
+
+def test_push_names_what_is_missing(small: tuple[Path, Path]) -> None:
+    _, site = small
+    result = CliRunner().invoke(main, ["push", str(site)])
+    assert result.exit_code == 2 and "--store" in result.output
+    result = CliRunner().invoke(
+        main, ["push", str(site), "--store", "http://127.0.0.1:9/query", "--retries", "0"]
+    )
+    assert result.exit_code == 1
+    assert "http://127.0.0.1:9/query" in result.output and "push again" in result.output
