@@ -12,7 +12,8 @@ LodError
 └── QueryError           a SPARQL query is refused or fails (the server maps each to a status)
     ├── QuerySyntaxError     the query does not parse
     ├── QueryRefused         an update, a federated SERVICE call, or a graph outside the dataset
-    └── QueryTimeout         the query ran past the time limit and was stopped
+    ├── QueryTimeout         the query ran past the time limit and was stopped
+    └── QueryUnavailable     the external store behind the endpoint cannot answer now
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class QueryRefused(QueryError):
 
 class QueryTimeout(QueryError):
     """The query ran past the time limit and its process was stopped."""
+
+
+class QueryUnavailable(QueryError):
+    """The external store (`lod serve --store`) cannot be reached or failed; worth a retry."""
 
 
 class SourceError(LodError):

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, serialize
 
@@ -89,6 +90,11 @@ def open_build(root: Path) -> tuple[str, Store]:
         raise LodError(f"cannot open the store of {root}: {exc}; rebuild it") from exc
 
 
+def graph_count(store: Store) -> int:
+    """How many graphs build_graphs yields: the named graphs and the default graph."""
+    return sum(1 for _ in store.named_graphs()) + 1
+
+
 def build_graphs(store: Store, base: str) -> Iterator[Graph]:
     """Every graph of the build, named as in the target, sorted by name; each graph's lines
     sorted, so equal content gives equal bytes (and digest) whatever the store's order."""
@@ -137,7 +143,7 @@ def push(
             report.unchanged = 1
     else:
         changed = _changed(store, base, pushed, digests, report)
-        _send(remote, changed, chunk_bytes, progress, report)
+        _send(remote, changed, chunk_bytes, progress, graph_count(store), report)
     gone = sorted(set(pushed) - set(digests))
     for start in range(0, len(gone), 500):
         remote.drop(gone[start : start + 500])
@@ -166,31 +172,42 @@ def _send(
     graphs: Iterator[Graph],
     chunk_bytes: int,
     progress: bool,
+    total: int,
     report: PushReport,
 ) -> None:
     """Send graphs in batches of about `chunk_bytes` (one Update request, or one PUT each);
     a graph larger than a batch goes alone, in pieces."""
     from tqdm import tqdm
 
-    bar = tqdm(unit=" graphs", disable=not progress, file=sys.stderr, leave=False)
+    bar = tqdm(total=total, unit=" graphs", disable=not progress, file=sys.stderr, leave=False)
     batch: list[tuple[str, bytes]] = []
     size = 0
     with bar:
         for graph in graphs:
-            report.names.append(graph.name)
             if len(graph.data) > chunk_bytes:
                 _send_large(remote, graph.name, [graph.data], chunk_bytes, report)
-                bar.update(1)
+                _tick(bar, report)
                 continue
-            if batch and (size + len(graph.data) > chunk_bytes or _blank(graph.data)):
+            report.names.append(graph.name)
+            alone = _blank(graph.data)
+            if batch and (size + len(graph.data) > chunk_bytes or alone):
                 _flush(remote, batch, report)
-                bar.update(len(batch))
+                _tick(bar, report)
                 batch, size = [], 0
             batch.append((graph.name, graph.data))
             size += len(graph.data)
+            if alone:
+                _flush(remote, batch, report)
+                batch, size = [], 0
         if batch:
             _flush(remote, batch, report)
-            bar.update(len(batch))
+        _tick(bar, report)
+
+
+def _tick(bar: Any, report: PushReport) -> None:
+    """The bar counts graphs looked at (unchanged ones pass without a request)."""
+    bar.n = report.graphs
+    bar.refresh()
 
 
 def _blank(data: bytes) -> bool:

@@ -39,6 +39,7 @@ from lod.errors import (
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
+    QueryUnavailable,
     StoreError,
 )
 from lod.harvest.http import Politeness, PoliteSession
@@ -73,6 +74,7 @@ not know the N-Triples media type)."""
 EXTENSION_PREFIXES = ("bif", "sql")
 """Virtuoso's built-in prefixes for its SQL functions, some of which read files or the web."""
 PROLOGUE = ("PREFIX", "BASE")
+UNAVAILABLE = "the store behind this endpoint cannot answer now; try again shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +296,8 @@ def answer_remote(
         raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
     expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
     missing = {k: v for k, v in prefixes.items() if k not in declared_prefixes(tokens)}
-    prologue = f"BASE <{base_iri}>\n" + "".join(f"PREFIX {k}: <{v}>\n" for k, v in missing.items())
+    # One line before the query's own first line, so a parser's error position keeps its column.
+    prologue = f"BASE <{base_iri}> " + "".join(f"PREFIX {k}: <{v}> " for k, v in missing.items())
     for iri in (default_graphs or []) + (named_graphs or []):
         if not remote.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
             raise QueryRefused(
@@ -316,10 +319,12 @@ def answer_remote(
     except requests.Timeout as exc:
         raise _timeout(timeout) from exc
     except requests.RequestException as exc:
-        raise QueryError("the store behind this endpoint could not be reached") from exc
+        raise QueryUnavailable(UNAVAILABLE) from exc
     with response:
         if response.status_code == 400:
             raise QuerySyntaxError(_clip(response.text))
+        if response.status_code >= 500:
+            raise QueryUnavailable(UNAVAILABLE)
         if response.status_code >= 400:
             raise QueryError(f"the store behind this endpoint answered HTTP {response.status_code}")
         response.raw.decode_content = True

@@ -37,7 +37,7 @@ from lod.publish.site import build
 from lod.push import DATASET_GRAPH, STATE_GRAPH, build_graphs, push
 from lod.remote import Endpoints, RemoteStore, store_session
 from lod.serve.remote import PROV_ENTITY, PROVENANCE_OF_GRAPH
-from tests.conftest import RECORDS, running_server
+from tests.conftest import RECORDS, free_port, running_server
 from tests.store_servers import (
     StoreServer,
     oxigraph,
@@ -368,3 +368,30 @@ def test_push_names_what_is_missing(records_site: Path) -> None:
     )
     assert result.exit_code == 1
     assert "http://127.0.0.1:9/query" in result.output and "push again" in result.output
+
+
+def test_graphs_larger_than_a_request_go_in_pieces(
+    oxigraph_server: StoreServer, small: tuple[Path, Path]
+) -> None:
+    _, site = small
+    remote = remote_for(oxigraph_server, gsp=False)
+    remote.drop([SMALL_BASE + STATE_GRAPH])
+    report = push(site, remote, chunk_bytes=2048)
+    assert len(report.names) == len(set(report.names)) == report.sent == report.graphs
+    built = {g.name: g for g in build_graphs(Store.read_only(str(site / "store")), SMALL_BASE)}
+    large = [g for g in built.values() if len(g.data) > 2048]
+    assert len(large) >= 4
+    for graph in large:
+        assert graph_triples(remote, graph.name) == {
+            str(t) for t in parse(graph.data, RdfFormat.N_TRIPLES)
+        }
+    assert report.requests > len(built) + len(large)
+
+
+def test_lod_serve_store_answers_503_while_the_store_is_down(records_site: Path) -> None:
+    with running_server(records_site, store=f"http://127.0.0.1:{free_port()}/query") as url:
+        query = requests.post(url + "/sparql", data={"query": "ASK { ?s ?p ?o }"})
+        assert query.status_code == 503
+        assert "cannot answer now" in query.text and query.headers["Retry-After"]
+        document = requests.get(url + "/doc/record/112095.ttl")
+        assert document.status_code == 503 and document.headers["Retry-After"]

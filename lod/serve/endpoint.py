@@ -16,7 +16,13 @@ from urllib.parse import parse_qs
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from lod.errors import QueryError, QueryRefused, QuerySyntaxError, QueryTimeout
+from lod.errors import (
+    QueryError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryUnavailable,
+)
 from lod.formats import MediaType, negotiate, with_charset
 from lod.namespaces import expand
 from lod.serve.http import Request, Response, error
@@ -60,6 +66,7 @@ STATUS = {
     QuerySyntaxError: HTTPStatus.BAD_REQUEST,
     QueryRefused: HTTPStatus.BAD_REQUEST,
     QueryTimeout: HTTPStatus.SERVICE_UNAVAILABLE,
+    QueryUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     QueryError: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
 FORMATS_NS = "http://www.w3.org/ns/formats/"

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from urllib.parse import quote, unquote
 
 from lod.changelog import ChangeLog
+from lod.errors import StoreError
 from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, Format, negotiate
 from lod.serve import tombstone
 from lod.serve.http import Request, Response, error, file_response
@@ -143,7 +144,14 @@ def store_document(
         if chosen is None:
             continue
         graph = pool.base + quote(stem[1:], safe=URI_SAFE)
-        triples = pool.graph(graph)
+        try:
+            triples = pool.graph(graph)
+        except StoreError:
+            return error(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "the store behind this site cannot answer now; try again shortly",
+                **{"Retry-After": "5"},
+            )
         if triples:
             thing = pool.base + quote(stem[len("/doc/") :], safe=URI_SAFE)
             body = pool.document(chosen, triples, thing, stem)
