@@ -340,6 +340,15 @@ def test_a_push_sends_only_what_changed_and_removes_what_was_deleted(
     ]
     assert push(site, remote).sent == 0
 
+    remote.drop([SMALL_BASE + STATE_GRAPH])  # a push that knows nothing sends all again...
+    assert push(site, remote).sent == len(after)
+    count = remote.select(  # ...and leaves the same data: every graph replaced, none doubled
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{SMALL_BASE}") && ?g != <{SMALL_BASE}{STATE_GRAPH}>) }}'
+    )
+    now = build_graphs(Store.read_only(str(site / "store")), SMALL_BASE)
+    assert int(count[0]["n"].value) == sum(g.data.count(b"\n") for g in now)
+
 
 def test_a_single_graph_push_holds_every_triple_and_replaces_the_graphs(
     oxigraph_server: StoreServer, small: tuple[Path, Path]
