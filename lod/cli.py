@@ -57,6 +57,11 @@ def main() -> None:
     is_flag=True,
     help="Rebuild everything, even over an earlier build that allows an incremental one.",
 )
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help=next(s.help for s in SETTINGS if s.name == "cluster"),
+)
 def build_command(
     sources: tuple[Path, ...],
     out: Path,
@@ -65,6 +70,7 @@ def build_command(
     strict: bool | None,
     no_progress: bool,
     full: bool,
+    cluster: str | None,
 ) -> None:
     """Build SOURCES (default: records/) into a static linked-data site in --out."""
     try:
@@ -74,6 +80,7 @@ def build_command(
                 "base_uri": base_uri,
                 "strict": strict,
                 "progress": False if no_progress else None,
+                "cluster": cluster,
             },
         )
         report = build(

@@ -48,6 +48,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
     Setting("workers", 0, "Build worker processes; 0 means one per core, 1 builds in-process."),
     Setting(
+        "cluster",
+        "",
+        "Map and write records as tasks on a Dask cluster: a scheduler address "
+        "(tcp://host:8786), or `local` for one started for the build; empty builds here.",
+    ),
+    Setting(
         "thing_redirect",
         True,
         "`lod serve`: thing URIs answer 303 to their document; false answers 200 with "
@@ -91,6 +97,7 @@ class Config:
     strict: bool = False
     progress: bool = True
     workers: int = 0
+    cluster: str = ""
     thing_redirect: bool = True
     query_timeout: float = 30.0
     query_row_limit: int = 100_000

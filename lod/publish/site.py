@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import itertools
 import json
-import multiprocessing
 import os
 import shutil
 import sys
@@ -32,7 +30,7 @@ from lod.concepts import vocabulary_entities
 from lod.config import Config
 from lod.errors import PublishError, SourceError
 from lod.namespaces import prefixes_for
-from lod.provenance import Generation, Provenance, generation
+from lod.provenance import Provenance, generation
 from lod.publish.dumps import DumpWriter
 from lod.publish.finish import (
     EXIT_FAILED,
@@ -46,6 +44,7 @@ from lod.publish.finish import (
     write_pages,
 )
 from lod.publish.incremental import delete_later, discard, recover, update
+from lod.publish.runners import runner
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
 from lod.publish.steps import (
     MAX_BACKLINKS,
@@ -68,7 +67,6 @@ from lod.publish.writer import (
     SiteWriter,
     do_entity,
     do_record,
-    init_worker,
 )
 from lod.sources import Skipped, read_files, source_files
 from lod.store import STORE_DIR, StreamLoader
@@ -76,9 +74,10 @@ from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
 from lod.vocab import UNREAD, VOCAB_DIR, Vocab, load_vocab
 
-WINDOW = 1024
 LOCK_WAIT = 5.0
 """Seconds a build waits for the output's lock before giving up."""
+RUN_ONLY = ("progress", "workers", "cluster", "strict", "source_date_epoch", "admin_email")
+"""Settings that change how a build runs, never what it writes (beside the serve-only ones)."""
 
 
 def build(
@@ -128,8 +127,7 @@ def fingerprint(config: Config) -> str:
     settings = {
         k: v
         for k, v in sorted(dataclasses.asdict(config).items())
-        if k not in ("progress", "workers", "strict", "source_date_epoch", "admin_email")
-        and not k.startswith(("query_", "serve_", "oai_", "thing_"))
+        if k not in RUN_ONLY and not k.startswith(("query_", "serve_", "oai_", "thing_"))
     }
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     package = Path(__file__).resolve().parent.parent
@@ -191,7 +189,7 @@ def _build_into(
     (root / "dumps").mkdir()
     show = config.progress and sys.stderr.isatty()
     with (
-        _pool(config.workers, root, config.base_uri, made) as run,
+        runner(config.workers, config.cluster, root, config.base_uri, made) as run,
         _Loaded(root / STORE_DIR) as loader,
         TextIndexWriter(root / INDEX_FILE) as index,
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
@@ -315,37 +313,6 @@ def _collect(
         links = backlinks.setdefault(entity.uri, [])
         if len(links) < MAX_BACKLINKS:
             links.append(backlink(minter, entity.uri, mapped.uri, mapped.title or mapped.id))
-
-
-Runner = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
-
-
-@contextmanager
-def _pool(workers: int, root: Path, base_uri: str, made: Generation) -> Iterator[Runner]:
-    """Run per-resource jobs in order, across worker processes when there is more than one core.
-
-    `imap` keeps input order, so dumps and reports are identical whatever the worker count."""
-    count = workers or os.cpu_count() or 1
-    if count <= 1:
-        init_worker(root, base_uri, made)
-        yield lambda fn, items: map(fn, items)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(count, init_worker, (root, base_uri, made, os.getpid())) as pool:
-
-        def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-            # Two windows in flight at most: imap alone would read all sources into memory.
-            pending: Iterator[Any] | None = None
-            iterator = iter(items)
-            while window := list(itertools.islice(iterator, WINDOW)):
-                started = pool.imap(fn, window, chunksize=16)
-                if pending is not None:
-                    yield from pending
-                pending = started
-            if pending is not None:
-                yield from pending
-
-        yield run
 
 
 def _write_static(root: Path, site: SiteWriter, vocab: Vocab) -> None:

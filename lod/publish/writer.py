@@ -1,7 +1,9 @@
 """Per-resource work of a build: map a record and write it in every format; write an entity.
 
 This is the part of `lod build` that shards by record, so it runs in worker processes (one per
-core) and returns to the parent only what the parent merges or streams into the dumps.
+core) and returns to the parent only what the parent merges or streams into the dumps. On a Dask
+cluster (lod.publish.runners) the workers may be other machines, so they hold the documents and
+return them for the client to write (`hold`, `do_batch`).
 """
 
 from __future__ import annotations
@@ -10,33 +12,38 @@ import gzip
 import hashlib
 import os
 import re
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import RdfFormat, Triple, serialize
 
+from lod import __version__
 from lod.authorities import Entity
-from lod.errors import SourceError
+from lod.errors import PublishError, SourceError
 from lod.formats import RDF_FORMATS, Writer, order
 from lod.jsonld import Compactor, dumps
 from lod.mapping import Mapped, Mapper
 from lod.model import Origin, Record
 from lod.namespaces import prefixes_for
-from lod.provenance import Generation, Provenance, quads
+from lod.provenance import Generation, Provenance, mapping_version, quads
 from lod.publish.html import Page, render
 from lod.publish.validation import rows
 from lod.shacl import load_shapes
 from lod.store import die_with_parent
 from lod.uris import Minter, slugify
-from lod.vocab import Vocab, load_vocab
+from lod.vocab import VOCAB_DIR, Vocab, load_vocab
 
 
 class SiteWriter:
-    """Writes one resource (record, entity, dataset) in every format under doc/."""
+    """Writes one resource (record, entity, dataset) in every format under doc/; with `hold`,
+    returns the documents in Written.files instead, for a caller that owns the folder."""
 
-    def __init__(self, root: Path, minter: Minter, vocab: Vocab) -> None:
+    def __init__(self, root: Path, minter: Minter, vocab: Vocab, *, hold: bool = False) -> None:
         self.root = root
+        self.hold = hold
         self.minter = minter
         context: dict[str, Any] = dict(vocab.context["@context"])  # type: ignore[call-overload]
         context["lod"] = minter.vocab
@@ -61,11 +68,7 @@ class SiteWriter:
         N-Quads). `shared` names entities described by their own resources: left out of the
         dumps. `provenance` goes to the resource's named graph only (lod.provenance)."""
         path = "doc/" + self.minter.path(thing_uri)
-        stem = str(self.root / path)
-        folder = os.path.dirname(stem)
-        if folder not in self._dirs:
-            os.makedirs(folder, exist_ok=True)
-            self._dirs.add(folder)
+        files: list[tuple[str, bytes]] = []
         triples = order(triples, thing_uri)
         document = self.writer.jsonld(triples, thing_uri)
         line = dumps(document)
@@ -76,10 +79,12 @@ class SiteWriter:
             else:
                 data = self.writer.rdf(fmt, triples, thing_uri, ordered=True)
             out[fmt.name] = data
-            _write(stem + fmt.suffix, data)
+            files.append((path + fmt.suffix, data))
         page = Page(self.minter.base, self.compactor, path, backlinks or [], self._links)
         html = render(triples, page, title or thing_uri, thing_uri, line)
-        _write(stem + ".html", html.encode("utf-8"))
+        files.append((path + ".html", html.encode("utf-8")))
+        if not self.hold:
+            write_files(self.root, files, self._dirs)
         others = (shared or set()) - {thing_uri}
         share = without_subjects(out["ntriples"], others)
         graph = serialize(provenance, format=RdfFormat.N_TRIPLES) or b"" if provenance else b""
@@ -92,7 +97,20 @@ class SiteWriter:
             gzip.compress(
                 quads(share + graph, self.minter.doc(thing_uri)), compresslevel=1, mtime=0
             ),
+            files=tuple(files) if self.hold else (),
         )
+
+
+def write_files(root: Path, files: Iterable[tuple[str, bytes]], made: set[str]) -> None:
+    """Write documents (paths relative to `root`); `made` remembers the folders created."""
+    for relative, data in files:
+        path = os.path.join(root, relative)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        with open(path, "wb") as handle:
+            handle.write(data)
 
 
 def without_subjects(ntriples: bytes, subjects: set[str]) -> bytes:
@@ -135,6 +153,8 @@ class Written:
     description document's URI), also a gzip member: the store is loaded from these."""
     violations: tuple[dict[str, str], ...] = ()
     """Its SHACL results (lod.publish.validation.rows)."""
+    files: tuple[tuple[str, bytes], ...] = ()
+    """The documents (path under the output, bytes) when the writer held them (`hold`)."""
 
     @property
     def plain_ntriples(self) -> bytes:
@@ -143,11 +163,6 @@ class Written:
     @property
     def plain_nquads(self) -> bytes:
         return gzip.decompress(self.nquads)
-
-
-def _write(path: str, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
 
 
 @dataclass(slots=True)
@@ -176,11 +191,13 @@ class RecordDone:
 class Worker:
     """One per process: the vocabulary, mapper and writer, built once."""
 
-    def __init__(self, root: Path, base_uri: str, generation: Generation) -> None:
+    def __init__(
+        self, root: Path, base_uri: str, generation: Generation, *, hold: bool = False
+    ) -> None:
         vocab = load_vocab()
         self.minter = Minter(base_uri)
         self.mapper = Mapper(vocab, self.minter)
-        self.site = SiteWriter(root, self.minter, vocab)
+        self.site = SiteWriter(root, self.minter, vocab, hold=hold)
         self.provenance = Provenance(base_uri, self.minter.vocab, generation)
         self.shapes = load_shapes(base_uri)
 
@@ -322,4 +339,50 @@ def do_entity(job: tuple[Entity, list[dict[str, str]]]) -> Written:
     return _WORKER.entity(job)
 
 
-__all__ = ["RecordDone", "SiteWriter", "Worker", "do_entity", "do_record", "init_worker"]
+Setup = tuple[str, Generation, Path | None]
+"""What a Dask worker needs to build its Worker: base URI, generation, and the output folder
+when it shares the client's file system (a local cluster), else None."""
+_WORKERS: dict[Setup, Worker] = {}
+_BATCH = threading.Lock()
+
+
+def do_batch(step: Callable[[Any], Any], setup: Setup, items: list[Any]) -> list[Any]:
+    """`step` (do_record, do_entity) over a batch, as a Dask task: the worker process keeps one
+    Worker per build, which writes into the output folder if it can, and else holds the
+    documents for the client to write. One batch at a time per process: a Worker's caches are
+    not thread-safe, and the work is Python code the GIL serializes anyway."""
+    global _WORKER
+    base_uri, made, root = setup
+    with _BATCH:
+        worker = _WORKERS.get(setup)
+        if worker is None:
+            _check_same_mapping(made)
+            _WORKERS.clear()
+            worker = Worker(root or Path(), base_uri, made, hold=root is None)
+            _WORKERS[setup] = worker
+        _WORKER = worker
+        return [step(item) for item in items]
+
+
+def _check_same_mapping(made: Generation) -> None:
+    """A worker on another machine with another lod or vocab/ would publish other triples
+    under the client's provenance: refuse it instead."""
+    own = Generation(made.time, __version__, mapping_version(VOCAB_DIR))
+    if own != made:
+        raise PublishError(
+            f"a Dask worker runs lod {own.software} with mapping version {own.mapping}, the "
+            f"build lod {made.software} with {made.mapping}: install the same lod and vocab/ "
+            "on every worker"
+        )
+
+
+__all__ = [
+    "RecordDone",
+    "SiteWriter",
+    "Worker",
+    "do_batch",
+    "do_entity",
+    "do_record",
+    "init_worker",
+    "write_files",
+]

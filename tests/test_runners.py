@@ -1,0 +1,161 @@
+"""`lod build --cluster`: the per-record stages on a real Dask cluster give the plain build's
+bytes. The scheduler and workers are `dask scheduler` and `dask worker` processes on 127.0.0.1,
+as an operator would start them; `--cluster local` starts its own."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import Store
+
+from lod.cli import main
+from tests.conftest import BASE, RECORDS, free_port
+
+pytest.importorskip("distributed")
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+WORKERS = 2
+
+
+def build(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main, ["build", *args, "--no-progress"], env=EPOCH, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "store" not in p.relative_to(folder).parts
+    }
+
+
+def quads(folder: Path) -> list[str]:
+    """The store's content: RocksDB files differ from build to build, its quads may not."""
+    store = Store.read_only(str(folder / "store"))
+    return sorted(str(quad) for quad in store)
+
+
+def assert_same_site(plain: Path, clustered: Path) -> None:
+    a, b = files(plain), files(clustered)
+    assert a.keys() == b.keys()
+    assert [name for name in a if a[name] != b[name]] == []
+    assert quads(plain) == quads(clustered)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A scheduler and two single-threaded workers, each its own process, stopped afterwards."""
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable))
+    assert dask is not None, "distributed installs the `dask` command"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    folder = tmp_path_factory.mktemp("dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    port = address.rsplit(":", 1)[1]
+    processes = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], **quiet
+        )
+    ]
+    processes.append(
+        subprocess.Popen(
+            [dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1"]
+            + ["--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(folder)],
+            **quiet,
+        )
+    )
+    try:
+        wait_for_workers(address)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def wait_for_workers(address: str) -> None:
+    from distributed import Client
+
+    deadline = time.monotonic() + 60
+    with Client(address, timeout=30) as client:
+        while len(client.nthreads()) < WORKERS:
+            assert time.monotonic() < deadline, "the Dask workers did not join"
+            time.sleep(0.2)
+
+
+def test_records_on_a_dask_cluster_are_byte_identical(tmp_path: Path, scheduler: str) -> None:
+    assert build(str(RECORDS), "--out", str(tmp_path / "plain"))[0] == 0
+    code, output = build(str(RECORDS), "--out", str(tmp_path / "dask"), "--cluster", scheduler)
+    assert code == 0, output
+    assert_same_site(tmp_path / "plain", tmp_path / "dask")
+
+
+@pytest.mark.corpus
+def test_corpus_on_a_dask_cluster_is_byte_identical(
+    tmp_path: Path, scheduler: str, corpus: Path
+) -> None:
+    """The shared corpus has rejected records, duplicates and skipped files: they pass through
+    the cluster as they pass through the process pool, and the exit status is the same."""
+    sources = (str(corpus), str(RECORDS))
+    plain_code, plain_output = build(*sources, "--out", str(tmp_path / "plain"))
+    code, output = build(*sources, "--out", str(tmp_path / "dask"), "--cluster", scheduler)
+    assert code == plain_code, output
+    assert output.replace("/dask", "/plain") == plain_output
+    assert_same_site(tmp_path / "plain", tmp_path / "dask")
+
+
+def test_a_local_cluster_started_for_the_build(tmp_path: Path) -> None:
+    """Its workers share this file system, so they write the documents themselves."""
+    assert build(str(RECORDS), "--out", str(tmp_path / "plain"), "--cluster", "")[0] == 0
+    code, output = build(str(RECORDS), "--out", str(tmp_path / "dask"), "--cluster", "local")
+    assert code == 0, output
+    assert_same_site(tmp_path / "plain", tmp_path / "dask")
+
+
+def test_no_scheduler_fails_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lod.publish.runners
+
+    monkeypatch.setattr(lod.publish.runners, "CONNECT_TIMEOUT", 1.0)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    code, output = build(str(RECORDS), "--out", str(tmp_path / "site"), "--cluster", address)
+    assert code == 1
+    assert f"cannot use the Dask cluster at {address}" in output
+    assert "dask scheduler" in output and not (tmp_path / "site").exists()
+
+
+def test_the_setting_does_not_force_a_full_rebuild(tmp_path: Path) -> None:
+    """How a build runs is no part of what it writes: a build with --cluster over a plain one
+    is incremental (and runs on this machine; only full builds shard)."""
+    out = str(tmp_path / "site")
+    assert build(str(RECORDS), "--out", out)[0] == 0
+    code, output = build(str(RECORDS), "--out", out, "--cluster", "tcp://127.0.0.1:1")
+    assert code == 0 and "incremental" in output, output
+
+
+def test_a_worker_with_other_mapping_code_is_refused() -> None:
+    """Remote workers must run the client's lod and vocab/: their triples would otherwise go
+    out under the client's provenance."""
+    from lod.errors import PublishError
+    from lod.provenance import generation
+    from lod.publish.writer import do_batch, do_record
+    from lod.vocab import VOCAB_DIR
+
+    made = generation(1_700_000_000, VOCAB_DIR)
+    assert do_batch(do_record, (BASE, made, None), []) == []
+    other = dataclasses.replace(made, mapping="0" * 16)
+    with pytest.raises(PublishError, match="install the same lod and vocab/ on every worker"):
+        do_batch(do_record, (BASE, other, None), [])
