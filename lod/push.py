@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,21 +124,23 @@ def push(
     single_graph: str = "",
     chunk_bytes: int = CHUNK_BYTES,
     progress: bool = False,
-    say: Callable[[str], None] = lambda message: None,
 ) -> PushReport:
     """Push the build in `root` to `remote`; see the module docstring for what is sent."""
+    check_target(remote)
     base, store = open_build(root)
     report = PushReport(remote.endpoints.graph_store or remote.endpoints.update)
     before = remote.session.requests
     pushed = pushed_state(remote, base)
     digests: dict[str, str] = {}
     if single_graph:
-        graphs = list(build_graphs(store, base))
-        whole = hashlib.sha256("".join(g.digest for g in graphs).encode()).hexdigest()
+        # Two passes, so that memory holds one graph at a time, never the whole build.
+        each = "".join(g.digest for g in build_graphs(store, base))
+        whole = hashlib.sha256(each.encode()).hexdigest()
         digests[single_graph] = whole
         report.graphs = 1
         if pushed.get(single_graph) != whole:
-            _send_large(remote, single_graph, [g.data for g in graphs], chunk_bytes, report)
+            parts = (g.data for g in build_graphs(store, base))
+            _send_large(remote, single_graph, parts, chunk_bytes, report)
         else:
             report.unchanged = 1
     else:
@@ -225,7 +227,7 @@ def _flush(remote: RemoteStore, batch: list[tuple[str, bytes]], report: PushRepo
 
 
 def _send_large(
-    remote: RemoteStore, name: str, parts: list[bytes], chunk_bytes: int, report: PushReport
+    remote: RemoteStore, name: str, parts: Iterable[bytes], chunk_bytes: int, report: PushReport
 ) -> None:
     """One graph in pieces of whole lines: the first replaces the graph, the others add."""
     first = True
@@ -243,7 +245,7 @@ def _send_large(
     report.names.append(name)
 
 
-def _chunks(parts: list[bytes], chunk_bytes: int) -> Iterator[bytes]:
+def _chunks(parts: Iterable[bytes], chunk_bytes: int) -> Iterator[bytes]:
     buffer: list[bytes] = []
     size = 0
     for part in parts:
