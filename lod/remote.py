@@ -141,7 +141,7 @@ class RemoteStore:
             result = parse_query_results(response.content, QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise StoreError(f"{self.endpoints.query}: unreadable SPARQL results: {exc}") from exc
-        return bool(result) if isinstance(result, QueryBoolean) else False
+        return boolean(result)
 
     def graph(self, iri: str) -> list[Triple]:
         """The triples of one named graph (by a CONSTRUCT query: only the query endpoint is
@@ -207,6 +207,18 @@ def _replace_operation(iri: str, data: bytes) -> str:
     body = data.decode("utf-8")
     drop = f"DROP SILENT GRAPH <{iri}>"
     return f"{drop} ;\nINSERT DATA {{ GRAPH <{iri}> {{\n{body}}} }}" if body.strip() else drop
+
+
+def boolean(result: QueryBoolean | QuerySolutions) -> bool:
+    """An ASK answer. Virtuoso 7 answers ASK as a table: one row (`__ASK_RETVAL` 1) for true,
+    none for false."""
+    if isinstance(result, QueryBoolean):
+        return bool(result)
+    return any(
+        term is not None and term.value not in ("0", "false")
+        for row in result
+        for term in (row[v.value] for v in result.variables)
+    )
 
 
 def read_triples(source: bytes | IO[bytes], response: requests.Response, url: str) -> Any:
@@ -330,6 +342,9 @@ def answer_remote(
         response.raw.decode_content = True
         stream = io.BufferedReader(Deadline(response.raw, until, timeout))
         try:
+            if analysis.form == "ASK":
+                answer = boolean(parse_query_results(stream, QueryResultsFormat.JSON))
+                return Answer(BOOLEAN_WRITERS[fmt](answer), 1, False)
             return _write(remote, response, stream, fmt, prefixes, row_limit, graph)
         except requests.RequestException as exc:
             raise _timeout(timeout) from exc
@@ -351,7 +366,7 @@ def _write(
         cut = len(triples) > row_limit
         return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
     result = parse_query_results(stream, QueryResultsFormat.JSON)
-    if isinstance(result, QueryBoolean):
+    if isinstance(result, QueryBoolean):  # a SELECT answered as a boolean: write it as one
         return Answer(BOOLEAN_WRITERS[fmt](bool(result)), 1, False)
     names = [v.value for v in result.variables]
     rows = list(_take(result, row_limit + 1))

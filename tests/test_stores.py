@@ -10,6 +10,9 @@ for a deleted record.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -404,3 +407,81 @@ def test_lod_serve_store_answers_503_while_the_store_is_down(records_site: Path)
         assert "cannot answer now" in query.text and query.headers["Retry-After"]
         document = requests.get(url + "/doc/record/112095.ttl")
         assert document.status_code == 503 and document.headers["Retry-After"]
+
+
+@pytest.mark.corpus
+def test_lod_serve_store_passes_the_protocols_dataset_and_refuses_unknown_graphs(
+    served: str,
+) -> None:
+    doc = "http://127.0.0.1:8000/doc/record/112095"
+    titles = "SELECT DISTINCT ?t WHERE { ?r <http://purl.org/dc/terms/title> ?t }"
+    one = requests.post(
+        served + "/sparql",
+        data={"query": titles, "default-graph-uri": doc},
+        headers={"Accept": "text/csv"},
+    )
+    assert one.status_code == 200
+    assert len(one.text.strip().splitlines()) == 2 and "Telegram from Mao Zedong" in one.text
+    unknown = requests.post(
+        served + "/sparql",
+        data={"query": titles, "default-graph-uri": "http://example.org/elsewhere"},
+    )
+    assert unknown.status_code == 400 and "not in this dataset" in unknown.text
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("ASK { <record/112095> ?p ?o }", True), ("ASK { <record/no-such-record> ?p ?o }", False)],
+)
+def test_lod_serve_store_answers_ask_as_a_boolean(served: str, query: str, expected: bool) -> None:
+    response = requests.post(
+        served + "/sparql",
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200
+    assert response.json()["boolean"] is expected
+
+
+def test_lod_serve_takes_the_store_on_its_command_line(
+    oxigraph_server: StoreServer, records_site: Path
+) -> None:
+    marker = "http://example.org/only-in-the-store"
+    remote = remote_for(oxigraph_server, gsp=False)
+    remote.replace([(marker, f"<{marker}> <{marker}> <{marker}> .\n".encode())])
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lod.cli",
+            "serve",
+            str(records_site),
+            "--port",
+            str(port),
+            "--store",
+            oxigraph_server.query,
+        ],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                requests.get(url + "/robots.txt", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        answer = requests.post(
+            url + "/sparql",
+            data={"query": f"ASK {{ GRAPH <{marker}> {{ ?s ?p ?o }} }}"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+    finally:
+        process.terminate()
+        process.wait(10)
+        assert process.stderr is not None
+        process.stderr.close()
+        remote.drop([marker])
