@@ -485,3 +485,26 @@ def test_lod_serve_takes_the_store_on_its_command_line(
         assert process.stderr is not None
         process.stderr.close()
         remote.drop([marker])
+
+
+@pytest.mark.corpus
+def test_lod_serve_store_answers_construct_as_the_embedded_store(
+    served: str, corpus_store: Store
+) -> None:
+    query = (
+        "CONSTRUCT { ?record ?p ?o } WHERE { ?record a <https://www.ica.org/standards/RiC/"
+        "ontology#Record> ; ?p ?o . FILTER(?record = <record/112095>) }"
+    )
+    response = requests.post(
+        served + "/sparql", data={"query": query}, headers={"Accept": "text/turtle"}
+    )
+    assert response.status_code == 200
+    got = RdfGraph().parse(data=response.text, format="turtle")
+    expected = RdfGraph()
+    answer = corpus_store.query(
+        query, use_default_graph_as_union=True, base_iri="http://127.0.0.1:8000/"
+    )
+    for triple in answer:
+        expected.parse(data=str(triple) + " .", format="nt")
+    assert len(got) == len(expected) > 20
+    assert isomorphic(got, expected)
