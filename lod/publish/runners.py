@@ -123,8 +123,10 @@ def _landed(results: list[Any], root: Path, made_dirs: set[str]) -> Iterator[Any
 @contextmanager
 def _connected(distributed: Any, address: str, workers: int) -> Iterator[Any]:
     """A client of the scheduler at `address`, or of a local cluster started (and stopped)
-    here: one single-threaded worker process per core, or `workers` of them. Only failures to
-    connect become "cannot reach": an OSError of the build itself passes through."""
+    here: one single-threaded worker process per core, or `workers` of them. Results come
+    straight from the workers, not relayed by the scheduler (Dask falls back to the scheduler
+    for a worker it cannot reach). Only failures to connect become "cannot use": an OSError of
+    the build itself passes through."""
     with ExitStack() as stack:
         try:
             if address == LOCAL:
@@ -140,9 +142,11 @@ def _connected(distributed: Any, address: str, workers: int) -> Iterator[Any]:
                         silence_logs=logging.ERROR,
                     )
                 )
-                client = stack.enter_context(distributed.Client(cluster))
+                client = stack.enter_context(distributed.Client(cluster, direct_to_workers=True))
             else:
-                client = stack.enter_context(distributed.Client(address, timeout=CONNECT_TIMEOUT))
+                client = stack.enter_context(
+                    distributed.Client(address, timeout=CONNECT_TIMEOUT, direct_to_workers=True)
+                )
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except OSError as exc:  # TimeoutError included
             raise PublishError(
