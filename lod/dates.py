@@ -73,6 +73,17 @@ class DateValue:
         return self.edtf
 
 
+def looks_like_date(verbatim: str) -> bool:
+    """Whether the text has the shape of a date lod reads, possible or not ("2010-02-50" has,
+    "the day after the war" has not): a reader can then tell a bad date from a title."""
+    text = _APPROX.sub("", " ".join(verbatim.split()).strip().rstrip(".")).rstrip("~")
+    for _, pattern in _PATTERNS:
+        match = pattern.fullmatch(text)
+        if match and (match.groupdict().get("month") or "jan").lower() in MONTHS:
+            return True
+    return False
+
+
 def parse_date(verbatim: str, field: str = "date") -> DateValue:
     """Parse a verbatim date; raise MappingError naming the field for impossible or unknown ones."""
     text = " ".join(verbatim.split()).strip().rstrip(".")

@@ -4,7 +4,9 @@ LodError
 ├── ConfigError          a setting or lod.toml is wrong
 ├── SourceError          a record cannot be read (file, line, field, value, hint)
 │   ├── UnsafeXMLError   DTDs/entities refused before any expansion
-│   └── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
+│   ├── TooLargeError    input past lod's limits on size, nesting or triples
+│   ├── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
+│   └── Cleaned          not a failure: a record published after lod repaired a value
 ├── PublishError         the output cannot be written
 ├── HarvestError         a harvest cannot go on (server unreachable, errors, unparsable answers)
 ├── OAIError             an OAI-PMH request the protocol answers with an error code
@@ -128,15 +130,16 @@ class SourceError(LodError):
         return text
 
     def as_dict(self) -> dict[str, object]:
-        """The row written to the build report."""
+        """The row written to the build report, every text writable as UTF-8 (a file name
+        or a value may carry lone surrogates)."""
         return {
-            "file": self.file,
+            "file": _safe(self.file),
             "line": self.line,
-            "field": self.field,
+            "field": _safe(self.field),
             "value": _clip(self.value),
-            "record": self.record_id,
-            "error": self.message,
-            "fix": self.hint,
+            "record": _safe(self.record_id),
+            "error": _safe(self.message),
+            "fix": _safe(self.hint),
         }
 
 
@@ -144,12 +147,29 @@ class UnsafeXMLError(SourceError):
     """An XML file declares a DTD or entities; refused before expansion (billion laughs, XXE)."""
 
 
+class TooLargeError(SourceError):
+    """Input past lod's limits on size, nesting depth or triples, refused before a parser can
+    spend unbounded time, memory or stack on it (deep RDF/XML, a graph of a million triples)."""
+
+
 class MappingError(SourceError):
     """A record was read but one of its values cannot be mapped (e.g. an impossible date)."""
 
 
+class Cleaned(SourceError):
+    """A record that is published, but only after lod removed or repaired part of a value
+    (control characters, a <script> element, a lone surrogate, mojibake). Raised never, only
+    reported: the librarian learns what lod changed, where, and what to fix at the source."""
+
+
 def _clip(value: str, limit: int = 200) -> str:
-    return value if len(value) <= limit else value[:limit] + "…"
+    """At most `limit` characters, and writable as UTF-8 anywhere (report.json, SQLite, a
+    terminal): a lone surrogate is shown as its escape, "\\ud800", rather than crash the report."""
+    return _safe(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _safe(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _rebuild(cls: type[SourceError], message: str, fields: dict[str, object]) -> SourceError:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from lod.authorities import Entity, name_language
 from lod.dates import XSD, DateValue
 from lod.errors import MappingError
 from lod.model import Record
 from lod.namespaces import PREFIXES, expand
+from lod.sources.rdf import parse_graph
 from lod.uris import Minter
 
 ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "vocab")
@@ -49,10 +50,12 @@ def take_graph(record: Record, minter: Minter) -> Taken:
     record cannot be published under this base URI."""
     uri = record.uri
     _check_uri(record, uri, minter)
+    origin = record.origins.get("graph", record.origin)
     try:
-        triples = list(
-            dict.fromkeys(q.triple for q in parse(record.graph, format=RdfFormat.N_TRIPLES))
+        graph = parse_graph(
+            record.graph.encode("utf-8"), RdfFormat.N_TRIPLES, origin=origin, record_id=record.id
         )
+        triples = list(dict.fromkeys(graph))
     except SyntaxError as exc:
         raise _error(record, f"the record's graph does not parse: {exc}", "") from None
     by_subject: dict[str, list[Triple]] = {}

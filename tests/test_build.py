@@ -84,7 +84,10 @@ def test_bad_records_are_reported_and_good_ones_published(tmp_path: Path) -> Non
     assert rows[("a.csv", 3, "record_id")]["fix"]
     assert rows[("a.csv", 4, "original_publication_date")]["value"] == "2010-02-50"
     assert rows[("a.csv", 5, "id")]["kind"] == "duplicate"
-    assert ("bad.xml", 1, "") in rows and ("latin1.txt", 1, "") in rows
+    assert ("bad.xml", 1, "XML") in rows and ("latin1.txt", 1, "encoding") in rows
+    cleaned = rows[("a.csv", 6, "title")]  # published, and the report says what lod removed
+    assert cleaned["kind"] == "cleaned" and "<script>" in cleaned["value"]
+    assert report["cleaned"] == 1
     assert "error: " in output and "Traceback" not in output
     assert "HTML junk bold" in (out / "doc/record/5.ttl").read_text()
 

@@ -102,7 +102,7 @@ def test_oai_dc_fields_and_origins() -> None:
         "format": "text/html",
         "rights_uri": "http://rightsstatements.org/vocab/NoC-US/1.0/",
     }
-    assert record.origins["title"] == Origin("h/record.xml", None, "dc:title")
+    assert record.origins["title"] == Origin("h/record.xml", 2, "dc:title")
     assert record.origins["id"].field == "dc:identifier"
     assert record.origins["extra:publisher"].field == "dc:publisher"
 

@@ -97,8 +97,8 @@ def test_each_kind_of_problem_is_reported_with_its_record_and_field(
         ("r2", 3, "title", "MinCount", "Violation"),
         ("r3", 4, "language", "NodeKind", "Violation"),
         ("r4", 5, "rights", "MinCount", "Warning"),
-        ("harvested-1", None, "date", "Or", "Violation"),
-        ("harvested-1", None, "rights", "In", "Violation"),
+        ("harvested-1", 3, "date", "Or", "Violation"),
+        ("harvested-1", 3, "rights", "In", "Violation"),
     }
     (language,) = [r for r in results(out) if r["field"] == "language"]
     assert language["value"] == "Klingon" and language["file"] == "rows.csv"
@@ -165,7 +165,7 @@ def test_strict_refuses_violations_but_not_warnings(tmp_path: Path, sources: Pat
     done = run_build(str(sources), "--out", str(out), "--strict", "--base-uri", BASE)
     assert done.returncode == 1 and not out.exists()
     assert "rows.csv:3: record r2: title:" in done.stderr
-    assert "harvested.xml: record harvested-1: rights:" in done.stderr
+    assert "harvested.xml:3: record harvested-1: rights:" in done.stderr
     (sources / "harvested.xml").unlink()
     write_rows(sources / "rows.csv", {}, {"rights": "Ask the archivist"})
     done = run_build(str(sources), "--out", str(out), "--strict", "--base-uri", BASE)

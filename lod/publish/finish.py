@@ -51,6 +51,8 @@ class BuildReport:
     published: int = 0
     rejected: int = 0
     duplicates: int = 0
+    cleaned: int = 0
+    """Published records whose values lod had to repair (each has a `cleaned` entry)."""
     entities: int = 0
     triples: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -79,6 +81,7 @@ class BuildReport:
             "published": self.published,
             "rejected": self.rejected,
             "duplicates": self.duplicates,
+            "cleaned": self.cleaned,
             "entities": self.entities,
             "triples": self.triples,
             "errors": self.errors,

@@ -13,7 +13,7 @@ from typing import Any
 
 from lod.authorities import Entity
 from lod.changelog import LOG_FILE, ChangeLog, State
-from lod.errors import SourceError
+from lod.errors import Cleaned, SourceError
 from lod.model import Record
 from lod.publish.dumps import Ranges
 from lod.publish.finish import BuildReport
@@ -39,19 +39,25 @@ def report_skip(
     on_problem(f"notice: {entry['file']}: skipped, {entry['reason']}")
 
 
+COUNTERS = {"rejected": "rejected", "duplicate": "duplicates", "cleaned": "cleaned"}
+"""Report entry kind -> the BuildReport count it adds to. A cleaned record is also published,
+and counted as attempted then; rejected and duplicate ones are attempted here."""
+
+
 def report_error(
     report: BuildReport, error: SourceError, on_problem: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Count a rejected or duplicate record and return its report entry."""
-    report.attempted += 1
-    duplicate = isinstance(error, DuplicateError)
-    if duplicate:
-        report.duplicates += 1
-    else:
-        report.rejected += 1
-    entry = {**error.as_dict(), "kind": "duplicate" if duplicate else "rejected"}
-    report.errors.append(entry)
-    on_problem(f"error: {error}")
+    """Count a rejected, duplicate or cleaned record and return its report entry."""
+    kind = (
+        "duplicate"
+        if isinstance(error, DuplicateError)
+        else "cleaned"
+        if isinstance(error, Cleaned)
+        else "rejected"
+    )
+    entry = {**error.as_dict(), "kind": kind}
+    _count(report, entry)
+    on_problem(f"{'notice' if kind == 'cleaned' else 'error'}: {error}")
     return entry
 
 
@@ -64,13 +70,17 @@ def replay(
             report_skip(report, note["skipped"], on_problem)
             continue
         entry = note["error"]
+        _count(report, entry)
+        notice = "notice" if entry.get("kind") == "cleaned" else "error"
+        on_problem(f"{notice}: {entry.get('file')}: {entry.get('error', '')}")
+
+
+def _count(report: BuildReport, entry: dict[str, Any]) -> None:
+    counter = COUNTERS[entry.get("kind", "rejected")]
+    setattr(report, counter, getattr(report, counter) + 1)
+    if counter != "cleaned":
         report.attempted += 1
-        if entry.get("kind") == "duplicate":
-            report.duplicates += 1
-        else:
-            report.rejected += 1
-        report.errors.append(entry)
-        on_problem(f"error: {entry.get('file')}: {entry.get('error', '')}")
+    report.errors.append(entry)
 
 
 def record_row(done: RecordDone, row: int) -> RecordRow:
@@ -161,7 +171,7 @@ def deduplicated(
                 yield DuplicateError(
                     f"duplicate record ID {item.id!r}, first read from {seen[key]}",
                     file=item.origin.file,
-                    line=item.origin.line,
+                    line=item.origins.get("id", item.origin).line,
                     field="id",
                     value=item.id,
                     hint="give each record its own ID; this copy was not published",

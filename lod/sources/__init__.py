@@ -11,13 +11,15 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from types import ModuleType
 
-from lod.errors import SourceError
-from lod.model import Record
+from lod.errors import Cleaned, SourceError
+from lod.model import Origin, Record
 from lod.sources import dacsv, dajson, dapage, oai, tei
-from lod.sources.text import decode
+from lod.sources.limits import oversized
+from lod.sources.text import Note, collect, decode, utf16_guess
 from lod.sources.units import Known, Unchanged
 from lod.vocab import Vocab, load_vocab
 
@@ -75,7 +77,19 @@ def read_file(
     except OSError as exc:
         yield SourceError(f"cannot read the file: {exc.strerror}", file=name)
         return
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = utf16_guess(data)
+    if (
+        utf16
+        and detect(
+            data.decode("utf-16-be" if utf16 == "UTF-16BE" else "utf-16-le", "replace").lstrip(
+                "\ufeff"
+            )
+        )
+        is None
+    ):
+        yield Skipped(name, f"{utf16} text that is no record")
+        return
+    if not utf16 and b"\x00" in data[:8192] and not _is_utf8(data):
         yield Skipped(name, "binary file")
         return
     try:
@@ -94,7 +108,8 @@ def read_file(
     items = reader.read(name, text, known) if units else reader.read(name, text)
     while True:
         try:
-            item = next(items)
+            with collect() as notes:
+                item = next(items)
         except StopIteration:
             return
         except SourceError as exc:
@@ -110,8 +125,67 @@ def read_file(
             )
             return
         if isinstance(item, Record):
+            too_long = oversized(item)
+            if too_long is not None:
+                yield too_long
+                continue
             enrich(item, vocab)
+            if notes:
+                yield cleaned(item, notes)
         yield item
+
+
+def cleaned(record: Record, notes: list[Note]) -> Cleaned:
+    """One report row for everything lod changed in a record's values: the first field it
+    changed (found by the value it became), the others named in the message."""
+    fields: list[tuple[str, int | None, Note]] = []
+    for note in notes:
+        origin = _origin_of(record, note.result)
+        entry = (origin.field, origin.line, note)
+        if origin.field not in [f for f, _, _ in fields]:
+            fields.append(entry)
+    field, line, first = fields[0]
+    others = [f for f, _, _ in fields[1:] if f]
+    message = first.reason + (f" here and in {', '.join(others)}" if others else "")
+    return Cleaned(
+        message,
+        file=record.origin.file,
+        line=line,
+        field=field,
+        value=first.raw,
+        hint="the record was published with the repaired value; fix the source to keep it as is",
+        record_id=record.id,
+    )
+
+
+def _origin_of(record: Record, result: str) -> Origin:
+    """Where the value that became `result` went: the origin of the first attribute holding
+    it (lists and extras included); the record's own origin when none does."""
+    probe = " ".join(_visible(result).split()[:20])
+    if probe:
+        values: list[tuple[str, object]] = [(a, getattr(record, a)) for a in record.filled()]
+        values += [(f"extra:{k}", v) for k, v in record.extra.items()]
+        values.append(("id", record.id))
+        for attr, value in values:
+            texts = value if isinstance(value, list) else [value]
+            if attr in record.origins and any(
+                isinstance(t, str) and probe in _visible(t) for t in texts
+            ):
+                return record.origins[attr]
+    return record.origin
+
+
+def _visible(text: str) -> str:
+    """Text as a reader may have kept it: tags out, entities decoded, whitespace collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]*>", "", text)).split())
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def detect(text: str) -> ModuleType | None:

@@ -111,6 +111,8 @@ def _row(path: str, header: list[str], row: list[str], row_number: int, line: in
             f"row {row_number} has {len(row)} cells, the header has {len(header)}",
             file=path,
             line=line,
+            field="row",
+            value=",".join(row)[:200],
             hint="check for an unquoted comma or a missing cell",
         )
     record = Record(id="", source_format=FORMAT, origin=origin)

@@ -8,10 +8,11 @@ own is published as a record of kind "transcript".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from lod.errors import SourceError
+from lod.errors import SourceError, TooLargeError
 from lod.model import Media, Origin, Record
 from lod.sources.text import html_to_text, one_line
 
@@ -64,8 +65,11 @@ def sniff(text: str) -> bool:
         return False
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
-        return head == "{"  # a broken JSON object is reported, not skipped
+    except RecursionError:
+        return True  # nested past Python's stack: hostile, reported rather than skipped
+    except ValueError:
+        # A broken JSON object, or list of objects, is reported, not skipped.
+        return head == "{" or text.lstrip()[1:].lstrip().startswith("{")
     return any(_kind(item) for item in _items(data))
 
 
@@ -86,13 +90,14 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
             hint="fix the JSON syntax at that line",
         )
         return
+    lines = _Lines(text)
     for index, item in enumerate(_items(data)):
         kind = _kind(item)
         if not kind:
             continue
-        origin = Origin(path, None, f"[{index}]" if isinstance(data, list) else "")
+        origin = Origin(path, lines.of(item), f"[{index}]" if isinstance(data, list) else "")
         try:
-            _check_depth(item, path)
+            _check_depth(item, origin)
             yield READERS[kind](item, origin)
         except SourceError as exc:
             yield exc
@@ -104,8 +109,33 @@ def _items(data: Any) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
+class _Lines:
+    """The line each record starts at, found by its "id" (else its "title") in the text: the
+    json module keeps no positions. Records come in file order, so each search starts where
+    the last one matched."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def of(self, item: dict[str, Any]) -> int | None:
+        for key in ("id", "title", "name", "filename"):
+            if key not in item:
+                continue
+            value = item[key]
+            scalar = isinstance(value, str | int) and not isinstance(value, bool)
+            shown = re.escape(json.dumps(value, ensure_ascii=False)) if scalar else ""
+            found = re.compile(rf'"{key}"\s*:\s*{shown}').search(self.text, self.at)
+            if found:
+                self.at = found.end()
+                return self.text.count("\n", 0, found.start()) + 1
+        return None
+
+
 def _kind(item: Any) -> str:
-    if not isinstance(item, dict) or "id" not in item:
+    """What an item is, by its keys; an ID is not needed to tell (a record without one is
+    reported, not skipped)."""
+    if not isinstance(item, dict):
         return ""
     keys = set(item)
     if "title" in keys and keys & DOCUMENT_KEYS:
@@ -121,29 +151,62 @@ def _kind(item: Any) -> str:
     return ""
 
 
-def _check_depth(value: Any, path: str, depth: int = 0) -> None:
-    if depth > MAX_DEPTH:
-        raise SourceError(
-            "the JSON is nested too deeply", file=path, hint=f"keep nesting under {MAX_DEPTH}"
+def _check_depth(value: Any, origin: Origin) -> None:
+    """Refuse a record nested deeper than MAX_DEPTH, walking it without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TooLargeError(
+                "the JSON is nested too deeply",
+                file=origin.file,
+                line=origin.line,
+                field=origin.field or "record",
+                value=f"depth {depth}",
+                hint=f"keep nesting under {MAX_DEPTH}",
+            )
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         )
-    if isinstance(value, dict):
-        for child in value.values():
-            _check_depth(child, path, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            _check_depth(child, path, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _id(item: dict[str, Any], origin: Origin) -> str:
-    value = one_line(str(item.get("id") or ""))
+    raw = item.get("id")
+    if isinstance(raw, dict | list | bool):
+        raise SourceError(
+            "the record's id is not a number or a string",
+            file=origin.file,
+            line=origin.line,
+            field="id",
+            value=json.dumps(raw, ensure_ascii=False)[:200],
+            hint="every API record needs its numeric id",
+        )
+    value = one_line(str(raw if raw is not None else ""))
     if not value:
         raise SourceError(
             "the record has no id",
             file=origin.file,
+            line=origin.line,
             field="id",
             hint="every API record needs its numeric id",
         )
     return value
+
+
+def _scalar(value: Any, key: str, origin: Origin) -> str:
+    """A scalar field's text; a list or object where text belongs is refused, not flattened
+    into a title like "[1, {}]"."""
+    if isinstance(value, dict | list):
+        raise SourceError(
+            f"the {key} is a JSON {'list' if isinstance(value, list) else 'object'}, not text",
+            file=origin.file,
+            line=origin.line,
+            field=key,
+            value=json.dumps(value, ensure_ascii=False)[:200],
+            hint=f"give {key} as a string",
+        )
+    return str(value)
 
 
 def _name(value: Any) -> str:
@@ -160,7 +223,8 @@ def _document(item: dict[str, Any], origin: Origin) -> Record:
         if key == "id" or value in (None, "", [], {}):
             continue
         if key in SCALARS:
-            text = html_to_text(str(value)) if key == "description" else one_line(str(value))
+            raw = _scalar(value, key, origin)
+            text = html_to_text(raw) if key == "description" else one_line(raw)
             record.put(SCALARS[key], _absolute(text) if key == "uri" else text, where)
         elif key in NAMED_LISTS and isinstance(value, list | dict):
             names = [_name(v) for v in (value if isinstance(value, list) else [value])]

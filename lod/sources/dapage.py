@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lod.dates import parse_date
-from lod.errors import LodError, SourceError
+from lod.dates import looks_like_date
+from lod.errors import SourceError
 from lod.model import Origin, Record
 from lod.sources.text import clean, one_line
 
@@ -74,9 +74,8 @@ def _read(path: str, text: str) -> Record:
     body = clean("\n".join(lines[index:body_end]))
     record.put("text", body, origin.at("text", index + 1))
     if marker is not None:
-        record.put(
-            "summary", clean("\n".join(lines[marker + 1 : info])), origin.at("summary", marker + 2)
-        )
+        first = _skip(lines, marker + 1)
+        record.put("summary", clean("\n".join(lines[first:info])), origin.at("summary", first + 1))
     parse_telegram(record, lines[index:body_end], index, origin)
     _read_info(record, lines, info + 1, origin)
     if not record.id:
@@ -91,11 +90,9 @@ def _read(path: str, text: str) -> Record:
 
 
 def _is_date(line: str) -> bool:
-    try:
-        parse_date(line)
-    except LodError:
-        return False
-    return True
+    """A date line, possible or not: an impossible date ("2010-02-50") is reported as the
+    date it is meant to be, not taken for the title."""
+    return looks_like_date(line.strip())
 
 
 def _skip(lines: list[str], index: int) -> int:

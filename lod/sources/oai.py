@@ -11,15 +11,17 @@ published as it is (lod.passthrough). Deleted records (`status="deleted"`) are n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element
+from xml.sax.saxutils import escape
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from lod.errors import SourceError
 from lod.model import Origin, Record
 from lod.namespaces import expand
 from lod.oaidc import DC_NS, OAI_DC_NS
-from lod.sources.text import clean, one_line, parse_xml
+from lod.sources.rdf import parse_graph
+from lod.sources.text import clean, one_line, parse_xml, xml_head
 from lod.vocab import load_vocab
 
 FORMAT = "oai"
@@ -44,16 +46,18 @@ KINDS = {expand("schema:Collection"): "collection", expand("schema:DigitalDocume
 
 
 def sniff(text: str) -> bool:
-    head = text[:4096]
+    head = xml_head(text)
     return head.lstrip("\ufeff \t\r\n").startswith("<") and OAI_NS in head and "record" in text
 
 
 def read(path: str, text: str) -> Iterator[Record | SourceError]:
     root = parse_xml(path, text)
     records = [root] if root.tag == OAI + "record" else list(root.iter(OAI + "record"))
+    at = 0
     for element in records:
+        line, at = _line(text, element, at)
         try:
-            record = _record(path, element)
+            record = _record(path, element, line)
         except SourceError as exc:
             yield exc
             continue
@@ -61,13 +65,26 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
             yield record
 
 
-def _record(path: str, element: Element) -> Record | None:
+def _line(text: str, element: Element, start: int) -> tuple[int | None, int]:
+    """The line of a record's header identifier (ElementTree keeps no positions), searched from
+    where the last record's was found; and where to search next."""
+    header = element.find(OAI + "header")
+    identifier = (header.findtext(OAI + "identifier", "") if header is not None else "").strip()
+    needle = escape(identifier) if identifier else "<record"
+    at = text.find(needle, start)
+    if at < 0:
+        return None, start
+    return text.count("\n", 0, at) + 1, at + len(needle)
+
+
+def _record(path: str, element: Element, line: int | None = None) -> Record | None:
     header = element.find(OAI + "header")
     identifier = one_line(header.findtext(OAI + "identifier", "")) if header is not None else ""
     if not identifier:
         raise SourceError(
             "the OAI-PMH record has no header identifier",
             file=path,
+            line=line,
             field="header/identifier",
             hint="every OAI-PMH record needs <header><identifier>",
         )
@@ -82,10 +99,11 @@ def _record(path: str, element: Element) -> Record | None:
             file=path,
             field="metadata",
             value=content.tag if content is not None else "",
+            line=line,
             record_id=identifier,
             hint="harvest with --metadata-prefix oai_dc or rdf",
         )
-    origin = Origin(path)
+    origin = Origin(path, line)
     return (
         _dublin_core(identifier, content, origin)
         if prefix == "oai_dc"
@@ -234,14 +252,14 @@ ELEMENT_READERS: dict[str, Reader] = {
 def _rdf(identifier: str, content: Element, origin: Origin) -> Record:
     where = origin.at("metadata/rdf:RDF")
     try:
-        triples = [
-            q.triple
-            for q in parse(tostring(content), format=RdfFormat.RDF_XML, base_iri=identifier)
-        ]
+        triples = parse_graph(
+            content, RdfFormat.RDF_XML, origin=where, record_id=identifier, base_iri=identifier
+        )
     except (SyntaxError, ValueError) as exc:
         raise SourceError(
             f"the rdf metadata is not valid RDF/XML: {exc}",
             file=origin.file,
+            line=origin.line,
             field=where.field,
             record_id=identifier,
             hint="harvest the record again; if it stays broken, tell the provider",
@@ -251,6 +269,7 @@ def _rdf(identifier: str, content: Element, origin: Origin) -> Record:
         raise SourceError(
             f"the rdf metadata says nothing about the record {identifier}",
             file=origin.file,
+            line=origin.line,
             field=where.field,
             record_id=identifier,
             hint="the OAI identifier must be the URI the graph describes, as lod's provider sets it",

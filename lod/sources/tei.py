@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 
 from lod.errors import SourceError
 from lod.model import Media, Origin, Record
-from lod.sources.text import clean, one_line, parse_xml
+from lod.sources.text import clean, line_of, one_line, parse_xml, xml_head
 from lod.vocab import load_vocab
 
 FORMAT = "tei"
@@ -30,7 +30,7 @@ _BLOCK = {
 
 
 def sniff(text: str) -> bool:
-    head = text[:4096]
+    head = xml_head(text)
     return "<TEI" in head and "http://www.tei-c.org/ns/1.0" in head
 
 
@@ -44,7 +44,9 @@ def _read(path: str, text: str) -> Record:
     origin = Origin(path, 1)
     stem = PurePath(path).stem
     record = Record(id=root.get(XML_ID) or stem, source_format=FORMAT, origin=origin)
-    record.origins["id"] = origin.at("TEI/@xml:id" if root.get(XML_ID) else "filename")
+    record.origins["id"] = origin.at(
+        "TEI/@xml:id" if root.get(XML_ID) else "filename", _line(text, "xml:id=")
+    )
     header = root.find(f"{TEI}teiHeader")
     body = root.find(f"{TEI}text/{TEI}body")
     if header is None or body is None:
@@ -53,13 +55,14 @@ def _read(path: str, text: str) -> Record:
             file=path,
             hint="check the TEI structure",
         )
+    titles = _line(text, "<title")
     for title in header.iter(f"{TEI}title"):
         kind = title.get("type", "complete")
         attr = "title" if kind in ("complete", "main") and not record.title else "alt_title"
-        record.put(attr, one_line(_text(title)), origin.at(f"title[@type='{kind}']"))
+        record.put(attr, one_line(_text(title)), origin.at(f"title[@type='{kind}']", titles))
     for date in header.iter(f"{TEI}date"):
         kind = date.get("type", "")
-        where = origin.at(f"date[@type='{kind}']")
+        where = origin.at(f"date[@type='{kind}']", _line(text, f'type="{kind}"'))
         if kind == "created":
             record.put("date", one_line(_text(date)), where)
             record.put("date_hint", date.get("when", ""), where.at(f"date[@type='{kind}']/@when"))
@@ -91,13 +94,19 @@ def _read(path: str, text: str) -> Record:
             record.put_extra("citedIn", one_line(content), origin.at("body/p[Cited in]"))
         elif content:
             texts.append(content)
-    record.put("text", "\n\n".join(texts), origin.at("body/div"))
+    record.put("text", "\n\n".join(texts), origin.at("body/div", _line(text, "<body")))
     record.put_extra(
         "documentParts",
         "; ".join(one_line(_text(head)) for head in body.iter(f"{TEI}head")),
         origin.at("body/div/head"),
     )
     return record
+
+
+def _line(text: str, needle: str) -> int:
+    """The line a value comes from: ElementTree keeps no positions, so the first line with
+    the element's start tag (or attribute) stands for it; the file's first line failing that."""
+    return line_of(text, needle) or 1
 
 
 def marking(note: str) -> str:
