@@ -50,6 +50,7 @@ from lod.sparql import (
     QUERY_FORMS,
     RESULT_WRITERS,
     SEARCH_HITS,
+    Analysis,
     Answer,
     Search,
     Token,
@@ -261,6 +262,28 @@ def declared_prefixes(tokens: list[Token]) -> set[str]:
     }
 
 
+def dataset_iris(
+    tokens: list[Token], analysis: Analysis, base_iri: str
+) -> tuple[list[str], list[str]]:
+    """The graphs a query's FROM and FROM NAMED clauses name. A store may fetch a graph it
+    does not hold from the web (Virtuoso's sponger), so each must be one of the dataset's."""
+    found: tuple[list[str], list[str]] = ([], [])
+    for index, token in enumerate(tokens[:-1]):
+        if token.kind != "word" or token.text.upper() != "FROM":
+            continue
+        target = tokens[index + 1]
+        named = target.kind == "word" and target.text.upper() == "NAMED"
+        if named and index + 2 < len(tokens):
+            target = tokens[index + 2]
+        if target.kind == "iri":
+            iri = target.text[1:-1]
+            found[named].append(iri if ":" in iri else base_iri + iri)
+        elif target.kind == "pname":
+            prefix, _, local = target.text.partition(":")
+            found[named].append(analysis.prefixes.get(prefix, "") + local)
+    return found
+
+
 class Deadline(io.RawIOBase):
     """A streamed answer that stops being read at the time limit."""
 
@@ -308,13 +331,23 @@ def answer_remote(
         raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
     expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
     missing = {k: v for k, v in prefixes.items() if k not in declared_prefixes(tokens)}
-    # One line before the query's own first line, so a parser's error position keeps its column.
+    # On the query's own first line, so a parser's error position keeps its line number.
     prologue = f"BASE <{base_iri}> " + "".join(f"PREFIX {k}: <{v}> " for k, v in missing.items())
+    if default_graphs is None and named_graphs is None and analysis.dataset:
+        # The query's FROM clauses, restated as the protocol's dataset, which means the same
+        # (SPARQL 1.1 Protocol 2.1.4) and which a store with a union default graph cannot
+        # override (Oxigraph's --union-default-graph does override FROM).
+        default_graphs, named_graphs = dataset_iris(tokens, analysis, base_iri)
     for iri in (default_graphs or []) + (named_graphs or []):
-        if not remote.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+        try:
+            known = remote.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+        except StoreError as exc:
+            raise QueryUnavailable(UNAVAILABLE) from exc
+        if not known:
             raise QueryRefused(
                 f"graph <{iri}> is not in this dataset; this endpoint does not load remote "
-                "graphs (leave out default-graph-uri and named-graph-uri to query all data)"
+                "graphs (name only graphs of this dataset in FROM, default-graph-uri and "
+                "named-graph-uri, or leave them out to query all data)"
             )
     params = [("query", prologue + expanded)]
     params += [("default-graph-uri", g) for g in default_graphs or []]

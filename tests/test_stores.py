@@ -427,6 +427,17 @@ def test_lod_serve_store_passes_the_protocols_dataset_and_refuses_unknown_graphs
         data={"query": titles, "default-graph-uri": "http://example.org/elsewhere"},
     )
     assert unknown.status_code == 400 and "not in this dataset" in unknown.text
+    own = requests.post(
+        served + "/sparql",
+        data={"query": titles.replace("WHERE", "FROM <doc/record/112095> WHERE")},
+        headers={"Accept": "text/csv"},
+    )
+    assert own.status_code == 200 and own.text == one.text
+    elsewhere = requests.post(
+        served + "/sparql",
+        data={"query": titles.replace("WHERE", "FROM <http://example.org/web-page> WHERE")},
+    )
+    assert elsewhere.status_code == 400 and "not in this dataset" in elsewhere.text
 
 
 @pytest.mark.corpus
