@@ -77,6 +77,10 @@ class Writer:
         prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         data = serialize(triples, format=fmt.rdf_format, prefixes=prefixes)
         assert data is not None  # serialize returns bytes when given no output
+        if fmt.rdf_format is RdfFormat.RDF_XML:
+            # XML parsers turn a raw carriage return into a line feed (XML 1.0, 2.11), so a
+            # literal keeps its CR only as a character reference; markup itself has none.
+            data = data.replace(b"\r", b"&#13;")
         return data
 
     def turtle(self, triples: list[Triple]) -> bytes:
