@@ -77,11 +77,7 @@ class Writer:
         prefixes = self.prefixes if fmt.rdf_format is not RdfFormat.N_TRIPLES else None
         data = serialize(triples, format=fmt.rdf_format, prefixes=prefixes)
         assert data is not None  # serialize returns bytes when given no output
-        if fmt.rdf_format is RdfFormat.RDF_XML:
-            # XML parsers turn a raw carriage return into a line feed (XML 1.0, 2.11), so a
-            # literal keeps its CR only as a character reference; markup itself has none.
-            data = data.replace(b"\r", b"&#13;")
-        return data
+        return keep_carriage_returns(data) if fmt.rdf_format is RdfFormat.RDF_XML else data
 
     def turtle(self, triples: list[Triple]) -> bytes:
         """Turtle declaring only the prefixes its body uses, so each file stays short.
@@ -114,6 +110,13 @@ class MediaType:
 
     name: str
     media_type: str
+
+
+def keep_carriage_returns(rdfxml: bytes) -> bytes:
+    """pyoxigraph's RDF/XML with each CR as `&#13;`: XML parsers turn a raw carriage return
+    into a line feed (XML 1.0, 2.11), so a literal keeps its CR only as a character reference;
+    the markup pyoxigraph writes has none of its own."""
+    return rdfxml.replace(b"\r", b"&#13;")
 
 
 def trim_prefixes(turtle: bytes) -> bytes:

@@ -36,7 +36,7 @@ from pyoxigraph import (
 )
 
 from lod.errors import LodError, QueryRefused, QuerySyntaxError
-from lod.formats import trim_prefixes
+from lod.formats import keep_carriage_returns, trim_prefixes
 from lod.namespaces import prefixes_for
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndex
@@ -466,6 +466,8 @@ def _graph_writer(rdf_format: RdfFormat) -> Callable[[list[Triple], dict[str, st
             prefixes=None if rdf_format is RdfFormat.N_TRIPLES else prefixes,
         )
         assert data is not None
+        if rdf_format is RdfFormat.RDF_XML:
+            return keep_carriage_returns(data)
         return trim_prefixes(data) if rdf_format is RdfFormat.TURTLE else data
 
     return write

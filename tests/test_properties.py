@@ -32,6 +32,7 @@ from lod.publish.writer import SiteWriter
 from lod.sources import dacsv, dajson, dapage, enrich, oai, tei
 from lod.sources.limits import oversized
 from lod.sources.text import collect
+from lod.sparql import GRAPH_WRITERS
 from lod.uris import Minter
 from lod.vocab import load_vocab
 
@@ -245,3 +246,15 @@ def test_literals_round_trip(fmt: str, value: str, language: str | None) -> None
     assert [(str(o), o.language) for o in graph.objects()] == [(value, language)]
     back = [q.object for q in pyoxigraph.parse(data, format=OXI_FORMATS[fmt], base_iri=BASE)]
     assert [(o.value, o.language) for o in back] == [(value, language)]
+
+
+@given(value=LITERALS)
+def test_sparql_graph_answers_keep_literals(value: str) -> None:
+    """CONSTRUCT/DESCRIBE answers are written by lod.sparql's own writers."""
+    subject = NamedNode(f"{BASE}record/r1")
+    triple = Triple(subject, NamedNode(PREFIXES["dcterms"] + "title"), Literal(value))
+    for fmt in ("turtle", "ntriples", "rdfxml"):
+        data = GRAPH_WRITERS[fmt]([triple], dict(PREFIXES))
+        back = [q.object.value for q in pyoxigraph.parse(data, format=OXI_FORMATS[fmt])]
+        graph = rdflib.Graph().parse(data=data, format=RDFLIB_FORMATS[fmt])
+        assert back == [value] and [str(o) for o in graph.objects()] == [value], fmt
