@@ -393,3 +393,18 @@ def test_cli_json_api_and_usage_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--ids harvests a JSON API" in result.output
     result = runner.invoke(main, ["harvest", base, "--rate", "-1"])
     assert result.exit_code == 2
+
+
+def test_a_deeply_nested_answer_is_refused(provider: Provider, url: str, tmp_path: Path) -> None:
+    """Records are written back with ElementTree, which recurses: 100,000 levels would end the
+    harvest with a RecursionError (and RDF/XML that deep stalls pyoxigraph for minutes)."""
+    deep = b"<x>" * 100_000 + b"</x>" * 100_000
+    body = (
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords><record><header>'
+        b"<identifier>oai:x:1</identifier><datestamp>2024-01-01</datestamp></header><metadata>"
+        + deep
+        + b"</metadata></record></ListRecords></OAI-PMH>"
+    )
+    provider.faults = [Fault(body=body)]
+    with pytest.raises(HarvestError, match="more than 256 deep"):
+        run(url, tmp_path)

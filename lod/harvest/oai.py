@@ -24,10 +24,11 @@ from xml.etree.ElementTree import Element, ParseError, register_namespace, tostr
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from lod.errors import HarvestError
+from lod.errors import HarvestError, TooLargeError
 from lod.harvest.files import prepare, read_json, record_name, remove, write_atomic, write_json
 from lod.harvest.http import PoliteSession
 from lod.namespaces import PREFIXES
+from lod.sources.text import check_depth
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI = "{" + OAI_NS + "}"
@@ -157,6 +158,10 @@ class OAIClient:
             ) from None
         except ParseError as exc:
             raise HarvestError(f"{url}: the answer is not well-formed XML ({exc})") from None
+        try:
+            check_depth(root, url)  # records are written back by ElementTree, which recurses
+        except TooLargeError as exc:
+            raise HarvestError(f"{url}: {exc.message}; {exc.hint}") from None
         if root.tag != OAI + "OAI-PMH":
             raise HarvestError(
                 f"{url}: the answer is XML but no OAI-PMH response (root <{_local(root.tag)}>); "
