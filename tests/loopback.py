@@ -22,3 +22,11 @@ def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def spaced(arrivals: list[float], interval: float) -> bool:
+    """Whether requests arrived at least `interval` apart, as a polite client sends them. The
+    client spaces its sends; arrival times at the server jitter by some milliseconds on a loaded
+    machine, so one gap may come in up to 20% short, never the average."""
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    return bool(gaps) and min(gaps) >= 0.8 * interval and sum(gaps) / len(gaps) >= 0.93 * interval

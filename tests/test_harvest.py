@@ -21,6 +21,7 @@ from lod.model import Record
 from lod.sources import read_sources
 from tests.conftest import corpus_path
 from tests.harvest_server import Fault, Provider, serving
+from tests.loopback import spaced
 
 FAST = Politeness(interval=0.0, timeout=2.0, attempts=3, backoff=0.05, max_wait=5.0)
 
@@ -289,10 +290,7 @@ def test_client_errors_are_not_retried(tmp_path: Path) -> None:
 
 def test_requests_are_spaced_by_the_interval(provider: Provider, url: str, tmp_path: Path) -> None:
     run(url, tmp_path, Politeness(interval=0.15, backoff=0.01))
-    # The client spaces its sends; arrival times at the server jitter by a few milliseconds
-    # on a loaded machine, so one gap may come in a little short, never the average.
-    spacing = gaps([s.at for s in provider.seen])
-    assert min(spacing) >= 0.12 and sum(spacing) / len(spacing) >= 0.14
+    assert spaced([s.at for s in provider.seen], 0.15)
 
 
 def test_unreachable_server_is_an_error_naming_the_url(tmp_path: Path) -> None:
