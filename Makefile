@@ -34,8 +34,11 @@ test: $(BIN)/.installed
 	$(BIN)/mypy lod
 	$(BIN)/python -m pytest
 
+# The benchmark suite (bench/suite.py): builds, SPARQL latency and dereferencing, side by side;
+# the report goes to bench/out/suite.md. `make bench BENCH_SIZES=10000,100000,1000000` adds 1M.
+BENCH_SIZES ?= 10000,100000
 bench: $(BIN)/.installed
-	$(BIN)/python bench/build_bench.py
+	$(BIN)/python bench/suite.py --sizes $(BENCH_SIZES) --out bench/out/suite.md
 
 clean:
 	rm -rf site .pytest_cache .mypy_cache .ruff_cache bench/out

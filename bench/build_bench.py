@@ -8,11 +8,16 @@ lod's own code, then builds an rdflib Graph per record and per entity and writes
 N-Triples, RDF/XML and HTML with rdflib's serializers, plus N-Triples and JSON-LD dumps; it loads
 no store and writes no Turtle dump, so the comparison favours the baseline. Prints a Markdown
 table; `--work` on a tmpfs (/dev/shm) measures compute without the disk.
+
+bench/suite.py runs two more pipelines from here: `rdflib-plain` (the same Graphs, Turtle per
+resource and one N-Triples dump only) and `pyoxigraph` (the floor: lod's N-Quads dump loaded
+into a pyoxigraph store and written out the same way, with no reading or mapping).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -21,11 +26,14 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import IO, Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def lod_pipeline(sources: Path, out: Path) -> dict[str, float]:
@@ -36,9 +44,11 @@ def lod_pipeline(sources: Path, out: Path) -> dict[str, float]:
     return {"records": report.published, "triples": report.triples}
 
 
-def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
+def rdflib_pipeline(sources: Path, out: Path, *, full: bool = True) -> dict[str, float]:
     """Same per-resource work as lod (records and entities, five formats each, N-Triples and
-    JSON-LD dumps), with an rdflib Graph per resource and rdflib's serializers."""
+    JSON-LD dumps), with an rdflib Graph per resource and rdflib's serializers. Not `full`: the
+    plain pipeline the issue names, Turtle per resource and one uncompressed N-Triples dump, so
+    the baseline pays for rdflib's graphs and serializer and nothing lod adds on top."""
     import gzip
 
     from rdflib import Graph, Literal, URIRef
@@ -60,7 +70,7 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
     entities: dict[str, Entity] = {}
     counts = {"records": 0, "triples": 0}
 
-    def write(uri: str, triples: list, title: str, dump, jsonl) -> None:
+    def write(uri: str, triples: list, title: str, dump: IO[bytes], jsonl: IO[str] | None) -> None:
         graph = Graph()
         for name, ns in context.items():
             if isinstance(ns, str) and ns.endswith(("/", "#")):
@@ -68,11 +78,13 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
         for t in triples:
             obj = t.object
             if hasattr(obj, "datatype"):
-                term = (
-                    Literal(obj.value, lang=obj.language)
-                    if obj.language
-                    else Literal(obj.value, datatype=URIRef(obj.datatype.value))
-                )
+                # A plain string stays plain, as RDF 1.1 and lod write it, so the dumps match.
+                if obj.language:
+                    term = Literal(obj.value, lang=obj.language)
+                elif obj.datatype.value == XSD_STRING:
+                    term = Literal(obj.value)
+                else:
+                    term = Literal(obj.value, datatype=URIRef(obj.datatype.value))
             else:
                 term = URIRef(obj.value)
             graph.add((URIRef(t.subject.value), URIRef(t.predicate.value), term))
@@ -80,19 +92,26 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
         stem = out / path
         stem.parent.mkdir(parents=True, exist_ok=True)
         stem.with_name(stem.name + ".ttl").write_text(graph.serialize(format="turtle"))
+        nt = graph.serialize(format="nt")
+        dump.write(nt.encode())
+        counts["triples"] += len(graph)
+        if jsonl is None:
+            return
         jsonld = graph.serialize(format="json-ld", context=context)
         stem.with_name(stem.name + ".jsonld").write_text(jsonld)
-        nt = graph.serialize(format="nt")
         stem.with_name(stem.name + ".nt").write_text(nt)
         stem.with_name(stem.name + ".rdf").write_text(graph.serialize(format="xml"))
         document = json.loads(jsonld)
         page = Page(minter.base, compactor, path)
         stem.with_name(stem.name + ".html").write_text(render(triples, page, title, uri, jsonld))
-        dump.write(nt.encode())
         jsonl.write(json.dumps(document) + "\n")
-        counts["triples"] += len(graph)
 
-    with gzip.open(out / "dump.nt.gz", "wb") as dump, (out / "dump.jsonl").open("w") as jsonl:
+    with ExitStack() as stack:
+        if full:
+            dump: IO[bytes] = stack.enter_context(gzip.open(out / "dump.nt.gz", "wb"))
+            jsonl: IO[str] | None = stack.enter_context((out / "dump.jsonl").open("w"))
+        else:
+            dump, jsonl = stack.enter_context((out / "dump.nt").open("wb")), None
         for item in read_sources([sources]):
             if not isinstance(item, Record):
                 continue
@@ -109,7 +128,38 @@ def rdflib_pipeline(sources: Path, out: Path) -> dict[str, float]:
     return counts
 
 
-PIPELINES = {"lod": lod_pipeline, "rdflib": rdflib_pipeline}
+def oxigraph_floor(dump: Path, out: Path) -> dict[str, float]:
+    """The raw floor under any publisher: the N-Quads dump of a lod build bulk-loaded into an
+    on-disk pyoxigraph store, then each named graph (one per resource) written as a Turtle file
+    and the whole store as one N-Quads file: the plain rdflib pipeline's output, with no source
+    reading, mapping or Python per triple."""
+    import gzip
+
+    from pyoxigraph import RdfFormat, Store
+
+    from lod.namespaces import prefixes_for
+
+    prefixes = prefixes_for("http://127.0.0.1:8000/vocab/lod#")
+    store = Store(str(out / "store"))
+    with gzip.open(dump) as data:
+        store.bulk_load(data, RdfFormat.N_QUADS)
+    graphs = 0
+    for graph in store.named_graphs():
+        folder = out / "doc" / f"{graphs // 1000:05d}"
+        if graphs % 1000 == 0:
+            folder.mkdir(parents=True)
+        store.dump(folder / f"{graphs}.ttl", RdfFormat.TURTLE, from_graph=graph, prefixes=prefixes)
+        graphs += 1
+    store.dump(out / "dump.nq", RdfFormat.N_QUADS)
+    return {"graphs": graphs, "triples": len(store)}
+
+
+PIPELINES: dict[str, Any] = {
+    "lod": lod_pipeline,
+    "rdflib": rdflib_pipeline,
+    "rdflib-plain": functools.partial(rdflib_pipeline, full=False),
+    "pyoxigraph": oxigraph_floor,
+}
 
 
 def child(pipeline: str, sources: str, out: str) -> None:
@@ -122,10 +172,11 @@ def child(pipeline: str, sources: str, out: str) -> None:
     print(json.dumps(result))
 
 
-def measure(pipeline: str, sources: Path, out: Path) -> dict[str, float]:
+def measure(pipeline: str, sources: Path, out: Path, *, keep: bool = False) -> dict[str, float]:
+    """Run one pipeline in its own process; `keep` leaves its output for later benchmarks."""
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if pipeline == "rdflib":
+    if pipeline != "lod":
         out.mkdir()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", pipeline, str(sources), str(out)],
@@ -135,7 +186,8 @@ def measure(pipeline: str, sources: Path, out: Path) -> dict[str, float]:
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["size_mb"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
-    shutil.rmtree(out, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
     return result
 
 

@@ -198,7 +198,9 @@ def main() -> None:
         def run() -> object:
             analysis = analyse(text, BASE + "vocab/lod#search", prefixes)
             expanded = expand_search(text, analysis, BASE + "vocab/lod#", index.uris, SEARCH_HITS)
-            result = store.query(expanded, prefixes=prefixes, base_iri=BASE)
+            result = store.query(
+                expanded, prefixes=prefixes, base_iri=BASE, use_default_graph_as_union=True
+            )
             if isinstance(result, QuerySolutions):
                 return result.serialize(format=QueryResultsFormat.JSON)
             if isinstance(result, QueryBoolean):
