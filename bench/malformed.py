@@ -329,7 +329,8 @@ def id_cases(fmt: str) -> Iterator[Case]:
     rid = f"{fmt}-dup"
     first = write([fields(rid)])
     yield Case(f"{rid}-1{suffix}", first.encode(), "valid", published=(rid,))
-    second = write([fields(rid, title="Another record with the same ID")])
+    # Mojibake too: a duplicate gets its one duplicate row, not also a cleaned one.
+    second = write([fields(rid, title="Another record in MÃ¼nchen with the same ID")])
     line = {
         "dapage": line_of(second, "Record ID"),
         "tei": line_of(second, "xml:id"),

@@ -445,3 +445,18 @@ def test_an_unchanged_build_reports_what_the_last_one_did(tmp_path: Path, source
     assert again.as_dict() | {"changes": None} == first.as_dict() | {"changes": None}
     assert any(p.startswith("error: broken.csv") for p in problems)
     assert any(p.startswith("notice: notes.md") for p in problems)
+
+
+def test_a_cleaned_row_is_reported_again_when_its_file_changes(tmp_path: Path) -> None:
+    """An incremental build skips the rows it knows, but a row lod repairs (issue 7: control
+    characters, scripts, mojibake) is read again so that its report row stays."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    rows = "record_id,title\nc1,Bad\x07 title\nc2,Fine\n"
+    (src / "x.csv").write_text(rows)
+    first = build([src], out, config(T0), base_dir=src)
+    (src / "x.csv").write_text(rows.replace("Fine", "Finer"))
+    again = build([src], out, config(T1), base_dir=src)
+    assert again.incremental and first.cleaned == again.cleaned == 1
+    assert [e["error"] for e in again.errors] == [e["error"] for e in first.errors]
+    assert again.errors[0]["line"] == 2 and again.errors[0]["field"] == "title"

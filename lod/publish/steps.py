@@ -159,15 +159,22 @@ def deduplicated(
     items: Iterable[object], unit_keys: dict[str, tuple[str, str]] | None = None
 ) -> Iterator[object]:
     """Turn repeated (kind, ID) pairs into DuplicateErrors before any worker writes files.
-    `unit_keys` gives the (kind, ID) of rows an incremental build did not parse again."""
+    `unit_keys` gives the (kind, ID) of rows an incremental build did not parse again. A
+    record's Cleaned notice (read just before it) is dropped with a duplicate copy: the record
+    gets one row, the duplicate one."""
     seen: dict[tuple[str, str], str] = {}
+    held: Cleaned | None = None
     for item in items:
+        if isinstance(item, Cleaned):
+            held = item
+            continue
         if isinstance(item, Unchanged) and unit_keys is not None:
             seen.setdefault(unit_keys[item.unit], item.file)
         elif isinstance(item, Record):
             key = (item.kind, item.id)
             where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
             if key in seen:
+                held = None
                 yield DuplicateError(
                     f"duplicate record ID {item.id!r}, first read from {seen[key]}",
                     file=item.origin.file,
@@ -179,4 +186,9 @@ def deduplicated(
                 )
                 continue
             seen[key] = where
+        if held is not None:
+            yield held
+            held = None
         yield item
+    if held is not None:
+        yield held

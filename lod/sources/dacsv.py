@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from lod.errors import SourceError
 from lod.model import Origin, Record
-from lod.sources.text import clean, html_to_text, one_line
+from lod.sources.text import clean, html_to_text, needs_repair, one_line
 from lod.sources.units import Unchanged
 
 FORMAT = "dacsv"
@@ -92,7 +92,7 @@ def read(
         if not any(cell.strip() for cell in row):
             continue
         unit = hashlib.sha256(repr((header, row)).encode("utf-8", "surrogatepass")).hexdigest()
-        if known is not None and known(unit):
+        if known is not None and known(unit) and not any(map(needs_repair, row)):
             yield Unchanged(path, unit, start_line)
             continue
         try:

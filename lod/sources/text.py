@@ -76,6 +76,15 @@ def _note(reason: str, raw: str, result: str) -> None:
         notes.append(Note(reason, raw, result))
 
 
+def needs_repair(text: str) -> bool:
+    """Whether `_repair` would change the text (and note it): a reader that skips parsing
+    what it already knows must still parse such a value, so its report row comes back."""
+    return any(
+        pattern.search(text)
+        for pattern in (_SURROGATE, _CONTROL, _SCRIPT, _STYLE, _ACTIVE, _MOJIBAKE)
+    )
+
+
 def _repair(text: str, html: bool = False) -> str:
     """Hostile or broken characters out, noting each kind once per value; `html`: the value
     is HTML, whose style sheets are the HTML parser's to drop."""
