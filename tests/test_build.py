@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -283,3 +284,25 @@ def test_one_build_per_output_at_a_time(tmp_path: Path, monkeypatch: pytest.Monk
         code, output = run("build", str(RECORDS), "--out", str(out))
     assert code == 1 and "another lod build is writing" in output and not out.exists()
     assert run("build", str(RECORDS), "--out", str(out))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("workers", 3),
+        ("strict", True),
+        ("store", "http://127.0.0.1:7878/"),
+        ("store_password", "secret"),
+        ("query_timeout", 5.0),
+        ("oai_page_size", 7),
+    ],
+)
+def test_settings_that_shape_no_output_force_no_full_build(setting: str, value: object) -> None:
+    """The fingerprint (a different one means a full rebuild) leaves out how a build runs and
+    where it is served or pushed; the base URI, which every URI carries, is in it."""
+    from lod.config import Config
+    from lod.publish.site import fingerprint
+
+    plain = Config(base_uri=BASE)
+    assert fingerprint(dataclasses.replace(plain, **{setting: value})) == fingerprint(plain)
+    assert fingerprint(Config(base_uri="http://elsewhere.example/")) != fingerprint(plain)

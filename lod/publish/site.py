@@ -127,7 +127,7 @@ def fingerprint(config: Config) -> str:
     settings = {
         k: v
         for k, v in sorted(dataclasses.asdict(config).items())
-        if k not in RUN_ONLY and not k.startswith(("query_", "serve_", "oai_", "thing_"))
+        if k not in RUN_ONLY and not k.startswith(("query_", "serve_", "oai_", "thing_", "store"))
     }
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     package = Path(__file__).resolve().parent.parent
