@@ -97,8 +97,9 @@ def build_command(
     for line in validation_summary(checked):
         click.echo(line, err=True)
     summary = (
-        f"Attempted {report.attempted}, published {report.published}, rejected {report.rejected}, "
-        f"duplicates {report.duplicates}; {report.entities} entities, {report.triples} triples; "
+        f"Attempted {report.attempted}, published {report.published} ({report.cleaned} cleaned), "
+        f"rejected {report.rejected}, duplicates {report.duplicates}; {report.entities} entities, "
+        f"{report.triples} triples; "
         f"SHACL: {checked.invalid} violations, {len(checked.entries) - checked.invalid} warnings"
     )
     if config.strict and report.refused_by_strict:

@@ -45,7 +45,7 @@ def test_build_default_records_and_report(tmp_path: Path) -> None:
     out = tmp_path / "site"
     code, output = run("build", str(RECORDS), "--out", str(out), "--base-uri", BASE)
     assert code == 0, output
-    assert "Attempted 4, published 4, rejected 0, duplicates 0" in output
+    assert "Attempted 4, published 4 (1 cleaned), rejected 0, duplicates 0" in output
     assert "README.md: skipped" in output
     assert "lod build:" not in output  # no progress bar when stderr is not a terminal
     report = json.loads((out / "report.json").read_text())

@@ -34,6 +34,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Case], dict, P
     assert done.returncode in (0, 3), done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     report = json.loads((work / "site" / "report.json").read_text(encoding="utf-8"))
+    summary = (
+        f"Attempted {report['attempted']}, published {report['published']} "
+        f"({report['cleaned']} cleaned), rejected {report['rejected']}, "
+        f"duplicates {report['duplicates']};"
+    )
+    assert summary in done.stderr, "the summary line gives the report's counts"
     return cases, report, work
 
 
