@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -57,6 +57,7 @@ from lod.sparql import (
     analyse,
     expand_search,
     tokenize,
+    write_answer,
 )
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -395,23 +396,12 @@ def _write(
     graph: bool,
 ) -> Answer:
     if graph:
-        triples = list(_take(read_triples(stream, response, remote.endpoints.query), row_limit + 1))
-        cut = len(triples) > row_limit
-        return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
-    result = parse_query_results(stream, QueryResultsFormat.JSON)
-    if isinstance(result, QueryBoolean):  # a SELECT answered as a boolean: write it as one
-        return Answer(BOOLEAN_WRITERS[fmt](bool(result)), 1, False)
-    names = [v.value for v in result.variables]
-    rows = list(_take(result, row_limit + 1))
-    cut = len(rows) > row_limit
-    return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), len(rows) - cut, cut)
-
-
-def _take(items: Iterable[Any], count: int) -> Iterator[Any]:
-    for index, item in enumerate(items):
-        if index >= count:
-            return
-        yield item
+        triples = read_triples(stream, response, remote.endpoints.query)
+        return write_answer(triples, fmt, prefixes, row_limit)
+    # a SELECT answered as a boolean is written as one
+    return write_answer(
+        parse_query_results(stream, QueryResultsFormat.JSON), fmt, prefixes, row_limit
+    )
 
 
 def _timeout(limit: float) -> QueryTimeout:

@@ -28,7 +28,6 @@ from pyoxigraph import (
     NamedNode,
     QueryBoolean,
     QuerySolutions,
-    QueryTriples,
     RdfFormat,
     Store,
     Triple,
@@ -311,17 +310,27 @@ def run_query(
         result = store.query(text, **options)
     except SyntaxError as exc:
         raise QuerySyntaxError(_clip(str(exc))) from exc
+    return write_answer(result, fmt, prefixes, row_limit)
+
+
+def write_answer(
+    result: QueryBoolean | QuerySolutions | Iterable[Triple],
+    fmt: str,
+    prefixes: dict[str, str],
+    row_limit: int,
+) -> Answer:
+    """A query's result written as `fmt`, at most `row_limit` solutions or triples: one writer
+    for the embedded store's results and an external store's (a graph as any triples)."""
     if isinstance(result, QueryBoolean):
         return Answer(BOOLEAN_WRITERS[fmt](bool(result)), 1, False)
-    if isinstance(result, QueryTriples):
-        triples = list(_take(result, row_limit + 1))
-        cut = len(triples) > row_limit
-        return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
-    assert isinstance(result, QuerySolutions)
-    names = [v.value for v in result.variables]
-    rows = list(_take(result, row_limit + 1))
-    cut = len(rows) > row_limit
-    return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), len(rows) - cut, cut)
+    if isinstance(result, QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows = list(_take(result, row_limit + 1))
+        cut = len(rows) > row_limit
+        return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), len(rows) - cut, cut)
+    triples = list(_take(result, row_limit + 1))
+    cut = len(triples) > row_limit
+    return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
 
 
 def _take(items: Iterable[Any], count: int) -> Iterator[Any]:
