@@ -8,7 +8,9 @@ publish (the previous output is untouched); 2 wrong usage.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -21,6 +23,8 @@ from lod.push import CHUNK_BYTES
 from lod.remote import AUTH_SCHEMES
 from lod.vocab import VOCAB_DIR, load_vocab
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
 DEFAULT_SOURCES = (Path("records"),)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -31,6 +35,46 @@ QUERY_FORMATS = ("json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "r
 @click.version_option(package_name="lod")
 def main() -> None:
     """lod publishes archival records as linked open data."""
+
+
+def politeness_options(timeout: float, rate: bool = True) -> Callable[[Command], Command]:
+    """--rate, --timeout and --retries, alike on every command that talks to another server
+    (lod.harvest.http's polite session); `lod push` to one's own store is not rate-limited."""
+    options = [
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=timeout,
+            show_default=True,
+            help="Seconds to wait for the server on each request.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0),
+            default=4,
+            show_default=True,
+            help="Retries of a request after server errors, 429, timeouts or dropped "
+            "connections (waiting 2 s, 4 s, ... or as Retry-After says).",
+        ),
+    ]
+    if rate:
+        options.insert(
+            0,
+            click.option(
+                "--rate",
+                type=click.FloatRange(min=0),
+                default=1.0,
+                show_default=True,
+                help="Minimum seconds between two requests.",
+            ),
+        )
+
+    def apply(command: Command) -> Command:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
 
 
 @main.command("build")
@@ -210,8 +254,7 @@ def serve_command(
     show_default=True,
     help="Most bytes of N-Triples in one request.",
 )
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
-@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
+@politeness_options(timeout=120.0, rate=False)
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="A lod.toml file.")
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
 def push_command(
@@ -339,28 +382,7 @@ def query_command(query: str, directory: Path, fmt: str | None, limit: int | Non
     help="Harvest a JSON record API instead, these IDs (e.g. 112095,300237-300242); "
     "URL may contain {id}, else URL/srv/record/{id}.json is asked.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Minimum seconds between two requests.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the server on each request.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=4,
-    show_default=True,
-    help="Retries of a request after server errors, 429, timeouts or dropped connections "
-    "(waiting 2 s, 4 s, ... or as Retry-After says).",
-)
+@politeness_options(timeout=30.0)
 def harvest_command(
     url: str,
     out: Path,
@@ -480,9 +502,7 @@ def _harvest_oai(
     show_default=True,
     help="Type id that people's queries are limited to ('' for none).",
 )
-@click.option("--rate", type=click.FloatRange(min=0), default=1.0, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
+@politeness_options(timeout=30.0)
 def reconcile_command(
     endpoint: str,
     hub: str,
