@@ -166,9 +166,14 @@ def child(pipeline: str, sources: str, out: str) -> None:
     started = time.perf_counter()
     result = PIPELINES[pipeline](Path(sources), Path(out))
     result["seconds"] = time.perf_counter() - started
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    result["peak_rss_mb"] = own.ru_maxrss / 1024
     # Workers and the store loader are children: their largest peak, reported apart.
-    result["child_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result["child_peak_rss_mb"] = children.ru_maxrss / 1024
+    # CPU of the whole tree: wall time well above CPU / cores means waiting (disk, load).
+    result["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in (own, children))
     print(json.dumps(result))
 
 
