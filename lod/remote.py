@@ -43,19 +43,14 @@ from lod.errors import (
     StoreError,
 )
 from lod.harvest.http import Politeness, PoliteSession
-from lod.namespaces import prefixes_for
 from lod.sparql import (
     BOOLEAN_WRITERS,
-    GRAPH_WRITERS,
     QUERY_FORMS,
-    RESULT_WRITERS,
-    SEARCH_HITS,
     Analysis,
     Answer,
     Search,
     Token,
-    analyse,
-    expand_search,
+    prepare_query,
     tokenize,
     write_answer,
 )
@@ -321,16 +316,16 @@ def answer_remote(
     """lod.sparql.answer_query, answered by the external store: checked the same way, sent
     with lod's prefixes and the build's base, cut at `row_limit`, stopped at `timeout`."""
     started = time.monotonic()
-    prefixes = prefixes_for(vocab_ns)
-    analysis = analyse(text, vocab_ns + "search", prefixes)
+    query = prepare_query(text, fmt, vocab_ns, search)
     tokens = tokenize(text)
     check_portable(tokens)
-    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
-    fmt = fmt or ("turtle" if graph else "tsv")
-    if (fmt in GRAPH_WRITERS) != graph:
-        kinds = ", ".join(GRAPH_WRITERS if graph else RESULT_WRITERS)
-        raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
-    expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
+    analysis, fmt, prefixes, graph, expanded = (
+        query.analysis,
+        query.fmt,
+        query.prefixes,
+        query.graph,
+        query.text,
+    )
     missing = {k: v for k, v in prefixes.items() if k not in declared_prefixes(tokens)}
     # On the query's own first line, so a parser's error position keeps its line number.
     prologue = f"BASE <{base_iri}> " + "".join(f"PREFIX {k}: <{v}> " for k, v in missing.items())

@@ -246,6 +246,38 @@ def answer_query(
     """The whole path of one query, shared by the server's query processes and `lod query`:
     check its tokens, splice in keyword hits, run it, write it as `fmt` (by default TSV for
     SELECT/ASK and Turtle for graphs)."""
+    query = prepare_query(text, fmt, vocab_ns, search)
+    return run_query(
+        store,
+        query.text,
+        query.fmt,
+        prefixes=query.prefixes,
+        row_limit=row_limit,
+        base_iri=base_iri,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        union=not query.analysis.dataset,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A checked query, keyword hits spliced in, and how its answer will be written."""
+
+    text: str
+    analysis: Analysis
+    fmt: str
+    prefixes: dict[str, str]
+
+    @property
+    def graph(self) -> bool:
+        return self.analysis.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def prepare_query(text: str, fmt: str | None, vocab_ns: str, search: Search | None) -> Prepared:
+    """What every store's path does first (the embedded one and an external one): check the
+    query's tokens, pick the answer's format (by default TSV for SELECT/ASK, Turtle for
+    graphs), refuse one that does not fit the query form, splice in keyword hits."""
     prefixes = prefixes_for(vocab_ns)
     analysis = analyse(text, vocab_ns + "search", prefixes)
     graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
@@ -254,17 +286,7 @@ def answer_query(
         kinds = ", ".join(GRAPH_WRITERS if graph else RESULT_WRITERS)
         raise QueryRefused(f"a {analysis.form} query can be written as: {kinds}")
     expanded = expand_search(text, analysis, vocab_ns, search, SEARCH_HITS)
-    return run_query(
-        store,
-        expanded,
-        fmt,
-        prefixes=prefixes,
-        row_limit=row_limit,
-        base_iri=base_iri,
-        default_graphs=default_graphs,
-        named_graphs=named_graphs,
-        union=not analysis.dataset,
-    )
+    return Prepared(expanded, analysis, fmt, prefixes)
 
 
 @dataclass(frozen=True, slots=True)
