@@ -72,6 +72,26 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "`lod serve`: contact address OAI-PMH Identify names (until set: nobody@example.org).",
     ),
+    Setting(
+        "client_rate",
+        20.0,
+        "`lod serve`: requests a second one client may make on average (then 429 with "
+        "Retry-After); 0 turns the per-client limits off.",
+    ),
+    Setting("client_burst", 100, "`lod serve`: requests one client may make in a burst."),
+    Setting("client_queries", 1, "`lod serve`: SPARQL queries one client may run at once."),
+    Setting(
+        "client_query_seconds",
+        30.0,
+        "`lod serve`: seconds of query time one client may use a minute (as a bucket of that "
+        "size, refilled steadily).",
+    ),
+    Setting(
+        "trusted_proxies",
+        "127.0.0.1,::1",
+        "`lod serve`: addresses of proxies whose X-Forwarded-For names the client; their own "
+        "requests are not limited.",
+    ),
     Setting("oai_page_size", 100, "`lod serve`: records or headers per OAI-PMH list response."),
     Setting(
         "store",
@@ -104,6 +124,11 @@ class Config:
     query_workers: int = 0
     serve_workers: int = 1
     admin_email: str = ""
+    client_rate: float = 20.0
+    client_burst: int = 100
+    client_queries: int = 1
+    client_query_seconds: float = 30.0
+    trusted_proxies: str = "127.0.0.1,::1"
     oai_page_size: int = 100
     store: str = ""
     store_user: str = ""

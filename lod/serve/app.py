@@ -33,6 +33,7 @@ from lod.serve import endpoint, feeds, linked, oai, pages
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Runner, Setup
 from lod.serve.remote import RemotePool
+from lod.serve.throttle import Throttle
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndex
 
@@ -115,6 +116,7 @@ class App:
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
         self.build = Build(self.root, self.config)
+        self.throttle = Throttle.from_config(self.config)
         self._checked = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -124,8 +126,10 @@ class App:
         if scope["type"] != "http":
             return
         request = _request(scope)
+        peer = scope.get("client")
+        request.client = self.throttle.client_of(peer[0] if peer else "", request)
         try:
-            response = await self._body(request, receive)
+            response = self.throttle.admit(request.client) or await self._body(request, receive)
             if response is None:
                 response = await self.route(request)
         except Exception as exc:  # the one handler: logged here, never shown to the client
@@ -182,9 +186,12 @@ class App:
             return chosen
         if chosen.name == "html":
             return await self.query(build, request)
-        return await asyncio.to_thread(
-            endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit
-        )
+        with self.throttle.query(request.client) as refused:
+            if refused is not None:
+                return refused
+            return await asyncio.to_thread(
+                endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit
+            )
 
     async def query(self, build: Build, request: Request) -> Response:
         if request.method not in ("GET", "HEAD", "POST"):

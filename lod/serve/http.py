@@ -51,6 +51,8 @@ class Request:
     query_string: str
     headers: dict[str, str]
     body: bytes = b""
+    client: str | None = None
+    """Who is asking, for the per-client limits (lod.serve.throttle); None: not limited."""
 
     @property
     def params(self) -> dict[str, list[str]]:
