@@ -46,10 +46,11 @@ from lod.harvest.http import Politeness, PoliteSession
 from lod.sparql import (
     BOOLEAN_WRITERS,
     QUERY_FORMS,
-    Analysis,
     Answer,
     Search,
     Token,
+    dataset_iris,
+    not_in_dataset,
     prepare_query,
     tokenize,
     write_answer,
@@ -258,28 +259,6 @@ def declared_prefixes(tokens: list[Token]) -> set[str]:
     }
 
 
-def dataset_iris(
-    tokens: list[Token], analysis: Analysis, base_iri: str
-) -> tuple[list[str], list[str]]:
-    """The graphs a query's FROM and FROM NAMED clauses name. A store may fetch a graph it
-    does not hold from the web (Virtuoso's sponger), so each must be one of the dataset's."""
-    found: tuple[list[str], list[str]] = ([], [])
-    for index, token in enumerate(tokens[:-1]):
-        if token.kind != "word" or token.text.upper() != "FROM":
-            continue
-        target = tokens[index + 1]
-        named = target.kind == "word" and target.text.upper() == "NAMED"
-        if named and index + 2 < len(tokens):
-            target = tokens[index + 2]
-        if target.kind == "iri":
-            iri = target.text[1:-1]
-            found[named].append(iri if ":" in iri else base_iri + iri)
-        elif target.kind == "pname":
-            prefix, _, local = target.text.partition(":")
-            found[named].append(analysis.prefixes.get(prefix, "") + local)
-    return found
-
-
 class Deadline(io.RawIOBase):
     """A streamed answer that stops being read at the time limit."""
 
@@ -340,11 +319,7 @@ def answer_remote(
         except StoreError as exc:
             raise QueryUnavailable(UNAVAILABLE) from exc
         if not known:
-            raise QueryRefused(
-                f"graph <{iri}> is not in this dataset; this endpoint does not load remote "
-                "graphs (name only graphs of this dataset in FROM, default-graph-uri and "
-                "named-graph-uri, or leave them out to query all data)"
-            )
+            raise not_in_dataset(iri)
     params = [("query", prologue + expanded)]
     params += [("default-graph-uri", g) for g in default_graphs or []]
     params += [("named-graph-uri", g) for g in named_graphs or []]

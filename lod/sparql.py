@@ -58,6 +58,10 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+MAX_NESTING = 100
+"""Deepest nesting of { ( [ a query may have: pyoxigraph's parser recurses once per level, and
+a few thousand levels overflow the query process's stack (real queries stay under 20)."""
+OPENERS = {"{": "}", "(": ")", "[": "]"}
 UPDATE_FORMS = {
     "INSERT",
     "DELETE",
@@ -106,6 +110,7 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
     form = ""
     blocks: list[tuple[int, int, list[Token]]] = []
     dataset = False
+    _check_nesting(tokens)
     for index, token in enumerate(tokens):
         if token.kind == "pname" and index >= 1 and tokens[index - 1].text.upper() == "PREFIX":
             if index + 1 < len(tokens) and tokens[index + 1].kind == "iri":
@@ -126,6 +131,52 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
     if not form:
         raise QuerySyntaxError("no SELECT, ASK, CONSTRUCT or DESCRIBE query found in the text")
     return Analysis(form, known, blocks, dataset)
+
+
+def _check_nesting(tokens: list[Token]) -> None:
+    depth = 0
+    for token in tokens:
+        if token.kind != "other":
+            continue
+        if token.text in OPENERS:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryRefused(
+                    f"the query nests {{ ( [ deeper than {MAX_NESTING} levels (at character "
+                    f"{token.start}); flatten it"
+                )
+        elif token.text in OPENERS.values():
+            depth -= 1
+
+
+def dataset_iris(
+    tokens: list[Token], analysis: Analysis, base_iri: str
+) -> tuple[list[str], list[str]]:
+    """The graphs a query's FROM and FROM NAMED clauses name. A store may fetch a graph it
+    does not hold from the web (Virtuoso's sponger), so each must be one of the dataset's."""
+    found: tuple[list[str], list[str]] = ([], [])
+    for index, token in enumerate(tokens[:-1]):
+        if token.kind != "word" or token.text.upper() != "FROM":
+            continue
+        target = tokens[index + 1]
+        named = target.kind == "word" and target.text.upper() == "NAMED"
+        if named and index + 2 < len(tokens):
+            target = tokens[index + 2]
+        if target.kind == "iri":
+            iri = target.text[1:-1]
+            found[named].append(iri if ":" in iri else base_iri + iri)
+        elif target.kind == "pname":
+            prefix, _, local = target.text.partition(":")
+            found[named].append(analysis.prefixes.get(prefix, "") + local)
+    return found
+
+
+def not_in_dataset(graph: str) -> QueryRefused:
+    return QueryRefused(
+        f"graph <{graph}> is not in this dataset; this endpoint does not load remote graphs "
+        "(name only graphs of this dataset in FROM, default-graph-uri and named-graph-uri, or "
+        "leave them out to query all data)"
+    )
 
 
 def _search_block(
@@ -247,6 +298,11 @@ def answer_query(
     check its tokens, splice in keyword hits, run it, write it as `fmt` (by default TSV for
     SELECT/ASK and Turtle for graphs)."""
     query = prepare_query(text, fmt, vocab_ns, search)
+    if query.analysis.dataset:
+        named_in_query = dataset_iris(tokenize(text), query.analysis, base_iri)
+        for graph in named_in_query[0] + named_in_query[1]:
+            if not store.contains_named_graph(NamedNode(graph)):
+                raise not_in_dataset(graph)
     return run_query(
         store,
         query.text,
@@ -317,10 +373,7 @@ def run_query(
     a FROM clause, so it is set only when there is none)."""
     for graph in (default_graphs or []) + (named_graphs or []):
         if not store.contains_named_graph(NamedNode(graph)):
-            raise QueryRefused(
-                f"graph <{graph}> is not in this dataset; this endpoint does not load remote "
-                "graphs (leave out default-graph-uri and named-graph-uri to query all data)"
-            )
+            raise not_in_dataset(graph)
     options: dict[str, Any] = {"prefixes": prefixes, "base_iri": base_iri}
     if default_graphs is not None:
         options["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
