@@ -11,6 +11,7 @@ import pytest
 from lod.errors import SourceError, UnsafeXMLError
 from lod.model import Record
 from lod.sources import Skipped, dacsv, dajson, dapage, detect, read_file, read_sources, tei
+from lod.sources.text import collect, one_line
 from tests.conftest import RECORDS, corpus_path
 
 
@@ -338,3 +339,19 @@ def test_a_reader_bug_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.Mo
         ("a.csv", True)
     ]
     assert [i.id for i in items if isinstance(i, Record)] == ["example-tei-1"]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src=x onerror="alert(1)">',
+        "<svg/onload=alert(1)>",
+        '<img src="x"onerror="alert(1)">',
+        "<a href=' javascript:alert(1)'>",
+    ],
+)
+def test_event_handlers_are_removed_however_they_are_separated(markup: str) -> None:
+    """Browsers take a space, a slash or a closing quote before an attribute: each is found."""
+    with collect() as notes:
+        assert one_line(f"before {markup} after") == "before after"
+    assert "removed active HTML" in notes[0].reason

@@ -35,12 +35,13 @@ _STYLE = re.compile(r"<\s*style\b.*?(?:<\s*/\s*style\s*>|$)", re.I | re.S)
 there by html_to_text; in a plain-text field it is junk, removed and noted."""
 _ACTIVE = re.compile(
     r"<\s*/?\s*(?:iframe|object|embed|frame|frameset|applet|base|meta|link)\b[^>]*>"
-    r"|<[a-z][^>]*?(?:\son\w+\s*=|javascript\s*:)[^>]*>",
+    r"|<[a-z][^>]*?(?:[\s/\"']on\w+\s*=|javascript\s*:)[^>]*>",
     re.I,
 )
 """Markup that runs or loads something: frames and embeds, tags with event handlers
-(onerror=, onload=) or javascript: links. Taken out whole; harmless markup is left to
-html_to_text, since the sources' descriptions are HTML by design."""
+(onerror=, onload=; browsers also take a slash or a quote before one: `<svg/onload=...>`) or
+javascript: links. Taken out whole; harmless markup is left to html_to_text, since the
+sources' descriptions are HTML by design."""
 _MOJIBAKE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]{1,3}"
 )
