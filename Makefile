@@ -19,8 +19,9 @@ serve: $(BIN)/.installed
 	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
 
 # nginx lets tests/test_nginx.py check deploy/nginx.conf, Chromium lets tests/test_browser.py
-# run the query page and Virtuoso lets tests/test_stores.py push to and serve from a real
-# Virtuoso; installed from Debian's packages only where we may (root), else they skip.
+# run the query page and tests/test_xss.py (through Playwright) every HTML view, and Virtuoso
+# lets tests/test_stores.py push to and serve from a real Virtuoso; installed from Debian's
+# packages only where we may (root), else they skip.
 test: $(BIN)/.installed
 	@missing=""; \
 	{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing="$$missing nginx-light"; \

@@ -228,6 +228,10 @@ def static(root: str, request: Request, path: str) -> Response:
     if media_type is None:
         media_type = STATIC_TYPES.get(posixpath.splitext(path)[1], "application/octet-stream")
     answer = file_response(root + path, media_type)
+    if answer is None and path == "/favicon.ico":
+        # No icon: 204 says so to the browsers that ask for one by themselves (viewing the
+        # OAI-PMH XML, say), which would log a 404 as an error; lod's pages name an empty one.
+        return Response(HTTPStatus.NO_CONTENT)
     return answer if answer is not None else not_found(request, f"no file {path}")
 
 

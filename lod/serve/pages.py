@@ -2,12 +2,18 @@
 
 The query page is one self-contained HTML file (no CDN, no third-party code): an editor with
 the prefixes preloaded, the curated example queries from vocab/queries/, results as a table,
-a CSV download and a permalink (`/query?query=...`).
+a CSV download and a permalink (`/query?query=...`). Its one script is allowed by its hash
+(lod.serve.http.CONTENT_SECURITY_POLICY); the examples reach it as JSON data, the query as
+the editor's text.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+from functools import lru_cache
 from html import escape
 from http import HTTPStatus
 from typing import Any
@@ -16,7 +22,7 @@ from urllib.parse import urlencode
 from lod.curated import load_curated
 from lod.formats import MediaType, negotiate
 from lod.publish.html import environment
-from lod.serve.http import Request, Response, error
+from lod.serve.http import Request, Response, content_security_policy, error
 from lod.textindex import KINDS, MARK_END, MARK_START, TextIndex
 
 DEFAULT_QUERY = """SELECT ?record ?title ?date WHERE {
@@ -57,10 +63,28 @@ def query_page(
             examples=examples,
             timeout=f"{timeout:g}",
             row_limit=f"{rows:,}",
-            data=json.dumps(data).replace("</", "<\\/"),
+            # JSON inside <script>: no "<" at all, so neither </script> nor <!-- can end it.
+            data=json.dumps(data).replace("<", "\\u003c"),
         )
     )
-    return Response(HTTPStatus.OK, {"Content-Type": "text/html; charset=utf-8"}, html.encode())
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": _query_page_policy(),
+    }
+    return Response(HTTPStatus.OK, headers, html.encode())
+
+
+@lru_cache(maxsize=1)
+def _query_page_policy() -> str:
+    """The policy that lets the query page's inline script run: the script is template text
+    with no template syntax in it, so the page carries it exactly as the template file has it."""
+    env = environment()
+    assert env.loader is not None
+    source = env.loader.get_source(env, "query.html")[0]
+    scripts = re.findall(r"<script>(.*?)</script>", source, re.S)
+    return content_security_policy(
+        *(base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts)
+    )
 
 
 def search_view(request: Request, index: TextIndex | None, title: str, base: str) -> Response:

@@ -95,6 +95,7 @@ def _html(found: Resource, base: str) -> bytes:
     why = f": {escape(found.reason)}" if found.reason else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,">'
         f"<title>410 Gone: {name}</title>"
         f'<script type="application/ld+json">{data}</script></head><body>'
         f'<h1>410 Gone</h1><p><a href="{escape(found.uri)}">{name}</a> ({escape(found.kind)}) '
