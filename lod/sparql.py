@@ -62,6 +62,11 @@ MAX_NESTING = 100
 """Deepest nesting of { ( [ a query may have: pyoxigraph's parser recurses once per level, and
 a few thousand levels overflow the query process's stack (real queries stay under 20)."""
 OPENERS = {"{": "}", "(": ")", "[": "]"}
+MAX_OPERATORS = 5000
+"""Most operator characters (! && || + - * / ^ = < >) in a query: pyoxigraph's parser and
+optimizer also recurse once per operator of a chain (`true && true && ...`, `!!!...`), and some
+10,000 overflow an 8 MB stack. A longer list of alternatives fits in a VALUES block."""
+OPERATORS = frozenset("!&|+-*/^=<>")
 UPDATE_FORMS = {
     "INSERT",
     "DELETE",
@@ -110,7 +115,7 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
     form = ""
     blocks: list[tuple[int, int, list[Token]]] = []
     dataset = False
-    _check_nesting(tokens)
+    _check_shape(tokens)
     for index, token in enumerate(tokens):
         if token.kind == "pname" and index >= 1 and tokens[index - 1].text.upper() == "PREFIX":
             if index + 1 < len(tokens) and tokens[index + 1].kind == "iri":
@@ -133,11 +138,19 @@ def analyse(text: str, search_iri: str = "", prefixes: dict[str, str] | None = N
     return Analysis(form, known, blocks, dataset)
 
 
-def _check_nesting(tokens: list[Token]) -> None:
-    depth = 0
+def _check_shape(tokens: list[Token]) -> None:
+    """Refuse the shapes that would crash a query process rather than take long."""
+    depth = operators = 0
     for token in tokens:
         if token.kind != "other":
             continue
+        if token.text in OPERATORS:
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise QueryRefused(
+                    f"the query has over {MAX_OPERATORS} operators (at character {token.start}); "
+                    "list alternatives in a VALUES block instead"
+                )
         if token.text in OPENERS:
             depth += 1
             if depth > MAX_NESTING:

@@ -22,7 +22,7 @@ import requests
 from tests.conftest import running_server
 from tests.test_sparql import _Listener
 
-TIME_LIMIT = 3.0
+TIME_LIMIT = 2.0
 MARGIN = 4.0
 """Seconds beyond the query time limit for the answer to arrive on a loaded machine."""
 NON_ROUTABLE = "http://10.255.255.1/sparql"
@@ -80,6 +80,24 @@ ABUSIVE: list[tuple[str, str, set[int]]] = [
         "nested expression",
         "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * NESTED + "?o" + ")" * NESTED + ") }",
         {200, 400},
+    ),
+    ("chain of &&", "ASK { FILTER(" + "&&".join(["true"] * 20000) + ") }", {400}),
+    ("chain of !", "ASK { FILTER(" + "!" * 20000 + "true) }", {400}),
+    ("chain of +", "SELECT (" + "+".join(["1"] * 20000) + " AS ?x) {}", {400}),
+    (
+        "long property path sequence",
+        "ASK { ?s " + "/".join(["<http://x/p>"] * 20000) + " ?o }",
+        {400},
+    ),
+    (
+        "long property path alternative",
+        "ASK { ?s " + "|".join(["<http://x/p>"] * 20000) + " ?o }",
+        {400},
+    ),
+    (
+        "long path sequence under the cap",
+        "ASK { ?s " + "/".join(["<http://x/p>"] * 2000) + " ?o }",
+        {200, 503},
     ),
     ("SERVICE to loopback", "SELECT * WHERE { SERVICE <LISTENER/sparql> { ?s ?p ?o } }", {400}),
     (
@@ -191,7 +209,7 @@ def test_abusive_query(
     url, listener, watcher = abused
     text = query.replace("LISTENER", listener.url)
     if route == "get" and len(quote(text)) > 8192:
-        allowed = {414}
+        allowed = {414, 400}  # ours, or uvicorn's own 400 for a request line over its limit
     started = time.monotonic()
     r = ask(url, text, route)
     took = time.monotonic() - started
