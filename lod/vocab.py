@@ -20,9 +20,10 @@ from typing import Any
 from lod.errors import ConfigError
 
 VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"
-UNREAD = frozenset({"proposed-links.csv"})
+UNREAD = frozenset({"proposed-links.csv", "openapi.json"})
 """Files in vocab/ that lod build never reads (links proposed by `lod reconcile`, awaiting
-review): editing them changes no output, so they take no part in the build's fingerprint."""
+review; the OpenAPI description of `lod serve`): editing them changes no output, so they take
+no part in the build's fingerprint."""
 
 AAT = "http://vocab.getty.edu/aat/"
 DCMITYPE = "http://purl.org/dc/dcmitype/"
