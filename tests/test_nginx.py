@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from lod.serve.http import content_security_policy
 from tests.conftest import ROOT, free_port
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -67,6 +68,8 @@ def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
     doc = requests.get(nginx + "/doc/record/112095", headers={"Accept": accept}, timeout=5)
     assert doc.status_code == 200 and doc.headers["Content-Type"].startswith(media)
     assert doc.headers["Vary"] == "Accept" and doc.headers["Access-Control-Allow-Origin"] == "*"
+    assert doc.headers["Content-Security-Policy"] == content_security_policy()
+    assert doc.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_nginx_void_and_store(nginx: str) -> None:
