@@ -218,7 +218,9 @@ def count_rows(body: bytes) -> int:
 
 def http_runner(session: requests.Session, url: str, query: str) -> Callable[[], int]:
     def run() -> int:
-        r = session.post(url, data={"query": query}, headers={"Accept": JSON_RESULTS}, timeout=120)
+        # no-cache: lod serve would otherwise answer a repeated query from its answer cache
+        headers = {"Accept": JSON_RESULTS, "Cache-Control": "no-cache"}
+        r = session.post(url, data={"query": query}, headers=headers, timeout=120)
         if r.status_code != 200:
             raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
         return count_rows(r.content)

@@ -30,6 +30,7 @@ from lod.errors import LodError
 from lod.formats import negotiate
 from lod.namespaces import prefixes_for
 from lod.serve import endpoint, feeds, linked, oai, pages
+from lod.serve.answers import AnswerCache, answer_key
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Runner, Setup
 from lod.serve.remote import RemotePool
@@ -78,6 +79,8 @@ class Build:
             else None
         )
         """The external store (`lod serve --store`) answering queries and documents."""
+        self.answers = AnswerCache() if self.remote is None else None
+        """Answers of recent queries on this build (lod.serve.answers)."""
 
     @property
     def pool(self) -> Runner:
@@ -186,12 +189,19 @@ class App:
             return chosen
         if chosen.name == "html":
             return await self.query(build, request)
+        key = answer_key(parsed.query, chosen.name, parsed.default_graphs, parsed.named_graphs)
+        kept = build.answers.get(key, request) if build.answers is not None else None
+        if kept is not None:
+            return kept
         with self.throttle.query(request.client) as refused:
             if refused is not None:
                 return refused
-            return await asyncio.to_thread(
+            response = await asyncio.to_thread(
                 endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit
             )
+        if build.answers is not None:
+            build.answers.put(key, response)
+        return response
 
     async def query(self, build: Build, request: Request) -> Response:
         if request.method not in ("GET", "HEAD", "POST"):
