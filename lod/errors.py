@@ -8,6 +8,8 @@ LodError
 │   ├── MappingError     a value read fine but cannot become RDF (e.g. an impossible date)
 │   └── Cleaned          not a failure: a record published after lod repaired a value
 ├── PublishError         the output cannot be written
+│   ├── BuildRunning     another build holds the output folder
+│   └── DiskFullError    the disk holding the output ran out of space during a build
 ├── HarvestError         a harvest cannot go on (server unreachable, errors, unparsable answers)
 ├── OAIError             an OAI-PMH request the protocol answers with an error code
 ├── StoreError           an external SPARQL store cannot be reached or refuses a request
@@ -20,6 +22,9 @@ LodError
 
 from __future__ import annotations
 
+import errno
+import os
+
 
 class LodError(Exception):
     """Base of every error lod raises on purpose."""
@@ -31,6 +36,39 @@ class ConfigError(LodError):
 
 class PublishError(LodError):
     """The output folder cannot be written or swapped in."""
+
+
+class BuildRunning(PublishError):
+    """Another lod build holds the output folder (its lock); nothing was written."""
+
+
+class DiskFullError(PublishError):
+    """The file system holding the output ran out of space (or quota) during a build; the build
+    was abandoned and the last publication is unchanged."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+SQLITE_FULL = 13
+"""SQLite's result code for "database or disk is full" (sqlite3.Error.sqlite_errorcode)."""
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc`, or an exception it was raised from, says a disk is full: an OSError with
+    ENOSPC or EDQUOT, SQLite's SQLITE_FULL, or pyoxigraph's (RocksDB's) I/O error, an OSError
+    without errno that carries the system's text for ENOSPC."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and (
+            current.errno in FULL_ERRNOS
+            or (current.errno is None and os.strerror(errno.ENOSPC) in str(current))
+        ):
+            return True
+        if getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class HarvestError(LodError):

@@ -11,6 +11,7 @@ whose pool threads may hold locks can deadlock the child.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
 import subprocess
@@ -20,9 +21,11 @@ from typing import IO
 
 from pyoxigraph import RdfFormat, Store
 
-from lod.errors import PublishError
+from lod.errors import PublishError, out_of_space
 
 PR_SET_PDEATHSIG = 1
+NO_SPACE = errno.ENOSPC
+"""The loader's exit status when the disk is full."""
 STORE_DIR = "store"
 BUILD_INFO = "build.json"
 """What the server and `lod query` need to know of a build (base URI, title, size)."""
@@ -56,6 +59,7 @@ class StreamLoader:
         try:
             self.stream.write(data)
         except BrokenPipeError as exc:
+            self.close()  # raises the loader's own error, if it gave one
             raise PublishError(f"the store loader for {self.path} stopped early") from exc
 
     def close(self) -> None:
@@ -66,7 +70,11 @@ class StreamLoader:
         assert self.process.stderr is not None
         with self.process.stderr as stderr:
             errors = stderr.read()
-        if self.process.wait() != 0:
+        code = self.process.wait()
+        if code == NO_SPACE:
+            full = OSError(NO_SPACE, os.strerror(NO_SPACE), str(self.path))
+            raise PublishError(f"loading the store {self.path} failed: {full}") from full
+        if code != 0:
             detail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise PublishError(f"loading the store {self.path} failed: {detail[0]}")
 
@@ -83,10 +91,17 @@ class StreamLoader:
 
 def main(path: str, parent: str) -> None:
     die_with_parent(int(parent))
-    store = Store(path)
-    # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.
-    store.bulk_load(sys.stdin.buffer, RdfFormat.N_QUADS, lenient=True)
-    store.flush()
+    try:
+        store = Store(path)
+        # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.
+        store.bulk_load(sys.stdin.buffer, RdfFormat.N_QUADS, lenient=True)
+        store.flush()
+    except OSError as exc:
+        if not out_of_space(exc):
+            raise
+        # RocksDB's I/O errors carry no errno; the exit status tells the build the disk is full.
+        print(f"lod.store: {exc}", file=sys.stderr)
+        sys.exit(NO_SPACE)
 
 
 if __name__ == "__main__":

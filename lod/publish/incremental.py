@@ -9,9 +9,10 @@ modification time, so ETags, Last-Modified and datestamps hold.
 Nothing is written into the output until everything is ready in a staging folder beside it.
 Then a journal names the staging folder and the files to delete, the staged files are renamed
 into place and the journal is removed. A build killed while renaming leaves the journal, and
-the next build or server start finishes the renaming (`recover`), so the output is either the
-last publication or the new one. Big changes (many records, a duplicate ID across files) are
-left to a full build, which is faster for them and keeps the rules simple.
+the next build, or `lod serve` (on start, and within a second while it runs), finishes the
+renaming (`recover`), so the output is either the last publication or the new one. Big changes
+(many records, a duplicate ID across files) are left to a full build, which is faster for them
+and keeps the rules simple.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 from lod.authorities import Entity
 from lod.concepts import vocabulary_entities
 from lod.config import Config
-from lod.errors import PublishError, SourceError
+from lod.errors import PublishError, SourceError, out_of_space
 from lod.model import Origin, Record
 from lod.namespaces import prefixes_for
 from lod.provenance import Provenance, generation
@@ -106,6 +107,8 @@ def update(
         try:
             result = _stage(files, out, stage, config, on_problem)
         except (OSError, sqlite3.DatabaseError, KeyError) as exc:
+            if out_of_space(exc):
+                raise  # a full build would need more room still
             # The last build's files do not match its state (damaged, edited by hand):
             # they cannot be spliced, but they need not stop the build either.
             on_problem(f"notice: {out}: cannot build incrementally ({exc!r}); building it all")
@@ -572,11 +575,21 @@ def write_journal(stage: Path, out: Path, deletions: list[str]) -> None:
                 path.unlink()
     journal = _journal(out)
     temporary = journal.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump({"stage": str(stage), "delete": deletions}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump({"stage": str(stage), "delete": deletions}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a full disk must not leave half a journal behind
+        raise
     os.replace(temporary, journal)
+
+
+def interrupted(out: Path) -> bool:
+    """Whether a build was killed after deciding its publication, before it finished moving it
+    into `out` (its journal is still there)."""
+    return _journal(out).exists()
 
 
 def recover(out: Path) -> None:
@@ -657,4 +670,12 @@ def delete_later(folder: Path) -> None:
     )
 
 
-__all__ = ["commit", "delete_later", "discard", "recover", "update", "write_journal"]
+__all__ = [
+    "commit",
+    "delete_later",
+    "discard",
+    "interrupted",
+    "recover",
+    "update",
+    "write_journal",
+]

@@ -8,12 +8,15 @@ depend only on the input (and SOURCE_DATE_EPOCH), never on the clock or the file
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +31,14 @@ from lod.authorities import Entity
 from lod.changelog import State
 from lod.concepts import vocabulary_entities
 from lod.config import Config
-from lod.errors import PublishError, SourceError
+from lod.errors import (
+    BuildRunning,
+    DiskFullError,
+    LodError,
+    PublishError,
+    SourceError,
+    out_of_space,
+)
 from lod.namespaces import prefixes_for
 from lod.provenance import Provenance, generation
 from lod.publish.dumps import DumpWriter
@@ -43,7 +53,7 @@ from lod.publish.finish import (
     store_quads,
     write_pages,
 )
-from lod.publish.incremental import delete_later, discard, recover, update
+from lod.publish.incremental import delete_later, discard, interrupted, recover, update
 from lod.publish.runners import runner
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
 from lod.publish.steps import (
@@ -97,7 +107,7 @@ def build(
     _check_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     problem = on_problem or (lambda _m: None)
-    with _exclusive(out):
+    with _exclusive(out), _no_space(out):
         recover(out)
         _clean_stale(out)
         files = source_files(sources, base_dir)
@@ -143,24 +153,57 @@ def fingerprint(config: Config) -> str:
     return digest.hexdigest()
 
 
+def finish_commit(out: Path) -> bool:
+    """Finish the commit of an incremental build killed while it moved its files into `out`
+    (lod.publish.incremental.recover), unless a build holds the output and will do it itself.
+    For `lod serve`, which must not serve half of a publication until someone builds again.
+    True when there was one to finish."""
+    if not interrupted(out):
+        return False
+    try:
+        with _exclusive(out, wait=0.0):
+            recover(out)
+    except BuildRunning:
+        return False
+    return True
+
+
 @contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
+def _exclusive(out: Path, wait: float | None = None) -> Iterator[None]:
     """One build per output folder at a time: a second one fails instead of deleting the first
     one's work in progress. The lock dies with its holders, even under kill -9; forked workers
-    hold it too and die a moment after a killed build, hence the short wait."""
+    hold it too and die a moment after a killed build, hence the short wait (`wait` seconds,
+    LOCK_WAIT unless given)."""
     with (out.parent / f".{out.name}.lock").open("a") as handle:
-        deadline = time.monotonic() + LOCK_WAIT
+        deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError as exc:
                 if time.monotonic() > deadline:
-                    raise PublishError(
+                    raise BuildRunning(
                         f"another lod build is writing {out}; wait for it to finish"
                     ) from exc
                 time.sleep(0.05)
         yield
+
+
+@contextmanager
+def _no_space(out: Path) -> Iterator[None]:
+    """A full disk, wherever it shows (a worker's write, SQLite, the store loader), is one
+    clear error. By then the build has deleted its temporary folder; the output is untouched."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, LodError) as exc:
+        if isinstance(exc, DiskFullError) or not out_of_space(exc):
+            raise
+        raise DiskFullError(
+            f"no space left on the disk holding {out.parent}; the build was abandoned and the "
+            f"last publication in {out} is unchanged. A full build writes a whole new copy of "
+            "the site beside the old one before it swaps it in: free at least that much space "
+            "there (or give --out a folder on a bigger disk) and run lod build again"
+        ) from exc
 
 
 def _build_into(
@@ -342,16 +385,46 @@ def _clean_stale(out: Path) -> None:
 
 
 def _swap(tmp: Path, out: Path) -> None:
+    """Put the new build in place of the old in one step: a reader (or a kill) between two
+    renames would find no publication at all, and the next build would delete both."""
     try:
-        if out.exists():
+        if not out.exists():
+            os.rename(tmp, out)
+        elif _exchange(tmp, out):
+            discard(tmp, out)  # it now holds the previous publication
+        else:
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.rename(out, old)
             os.rename(tmp, out)
             delete_later(old)
-        else:
-            os.rename(tmp, out)
     except OSError as exc:
         raise PublishError(f"cannot move the new build into {out}: {exc.strerror}") from exc
 
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REJECTED", "BuildReport", "build"]
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2 with RENAME_EXCHANGE); False where the C
+    library or the file system cannot, and the caller renames twice."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REJECTED", "BuildReport", "build", "finish_commit"]

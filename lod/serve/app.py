@@ -29,13 +29,14 @@ from lod.config import Config
 from lod.errors import LodError
 from lod.formats import negotiate
 from lod.namespaces import prefixes_for
+from lod.publish.site import finish_commit
 from lod.serve import endpoint, feeds, linked, oai, pages
 from lod.serve.answers import AnswerCache, answer_key
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Runner, Setup
 from lod.serve.remote import RemotePool
 from lod.serve.throttle import Throttle
-from lod.store import BUILD_INFO, STORE_DIR
+from lod.store import BUILD_INFO, STORE_DIR, die_with_parent
 from lod.textindex import INDEX_FILE, TextIndex
 
 RECHECK = 1.0
@@ -118,6 +119,8 @@ class App:
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
+        self._stuck = False
+        self._finish_commit()
         self.build = Build(self.root, self.config)
         self.throttle = Throttle.from_config(self.config)
         self._checked = time.monotonic()
@@ -247,6 +250,7 @@ class App:
         if now - self._checked < RECHECK:
             return self.build
         self._checked = now
+        self._finish_commit()
         try:
             stat = (self.root / BUILD_INFO).stat()
         except OSError:
@@ -255,6 +259,17 @@ class App:
             old, self.build = self.build, Build(self.root, self.config)
             old.close()
         return self.build
+
+    def _finish_commit(self) -> None:
+        """A build killed while moving its files in leaves the folder half old, half new until
+        the commit is finished (lod.publish.incremental); the server finishes it rather than
+        serve the mix until the next build. Costs a stat a second otherwise."""
+        try:
+            finish_commit(self.root)
+        except (OSError, LodError) as exc:
+            if not self._stuck:  # say it once, not every second
+                print(f"lod serve: {self.root}: {exc}", file=sys.stderr)
+            self._stuck = True
 
     async def _body(self, request: Request, receive: Receive) -> Response | None:
         """Read the body, refusing one over MAX_BODY (by Content-Length or as it arrives)."""
@@ -376,11 +391,15 @@ def run(root: Path, config: Config, host: str, port: int, on_ready: Callable[[st
         _serve_socket(root, config, sock)
         return
     children = []
+    parent = os.getpid()
     for _ in range(config.serve_workers):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
+                # Killed with -9, the parent cannot stop its workers; orphans would keep the
+                # port, and a restarted server could not listen on it.
+                die_with_parent(parent)
                 _serve_socket(root, config, sock)
             except BaseException:
                 code = 1
