@@ -35,7 +35,7 @@ from lod.serve.answers import AnswerCache, answer_key
 from lod.serve.http import CHUNK, Request, Response, error, file_chunks, finish, preflight
 from lod.serve.pool import QueryPool, Runner, Setup
 from lod.serve.remote import RemotePool
-from lod.serve.throttle import Throttle
+from lod.serve.throttle import PENALTY, Throttle
 from lod.store import BUILD_INFO, STORE_DIR, die_with_parent
 from lod.textindex import INDEX_FILE, TextIndex
 
@@ -135,7 +135,11 @@ class App:
         peer = scope.get("client")
         request.client = self.throttle.client_of(peer[0] if peer else "", request)
         try:
-            response = self.throttle.admit(request.client) or await self._body(request, receive)
+            response = self.throttle.admit(request.client)
+            if response is not None:
+                await asyncio.sleep(PENALTY)
+            else:
+                response = await self._body(request, receive)
             if response is None:
                 response = await self.route(request)
         except Exception as exc:  # the one handler: logged here, never shown to the client
@@ -198,6 +202,7 @@ class App:
             return kept
         with self.throttle.query(request.client) as refused:
             if refused is not None:
+                await asyncio.sleep(PENALTY)
                 return refused
             response = await asyncio.to_thread(
                 endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit

@@ -11,6 +11,7 @@ from one build, never from a mix.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -42,9 +43,20 @@ class Setup:
     base_iri: str
 
 
+QUERY_NICENESS = 5
+"""Query processes run below the server process's priority: a long query then takes the CPU
+the document requests leave, instead of slowing every dereference on a busy machine."""
+LONG_QUERY = 1.0
+LONG_NICENESS = 19
+"""A query still running after LONG_QUERY seconds drops to the lowest priority until it ends,
+so the many short queries of other clients are not slowed by one client's long one."""
+
+
 def _serve(setup: Setup, conn: Connection) -> None:
     """Worker main loop: answer jobs until the pipe closes."""
     from pyoxigraph import Store
+
+    os.nice(QUERY_NICENESS)
 
     store = Store.read_only(setup.store)
     search = _open_search(setup.index)
@@ -87,10 +99,11 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(setup, child), daemon=True)
         self.process.start()
         child.close()
+        self.demoted = False
 
     def call(self, job: Job, timeout: float) -> Answer:
         self.conn.send(job)
-        if not self.conn.poll(timeout):
+        if not self.conn.poll(min(timeout, LONG_QUERY)) and not self._poll_demoted(timeout):
             raise QueryTimeout(
                 f"the query ran longer than the time limit of {timeout:g} s and was stopped; "
                 "narrow it (LIMIT, more specific patterns) and try again"
@@ -100,6 +113,24 @@ class _Worker:
             raise answer
         assert isinstance(answer, Answer)
         return answer
+
+    def _poll_demoted(self, timeout: float) -> bool:
+        if self.process.pid is not None:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_NICENESS)
+            self.demoted = True
+        return self.conn.poll(max(0.0, timeout - LONG_QUERY))
+
+    def restore(self) -> bool:
+        """Back to the query priority after a long query; False where raising a priority is
+        not allowed (only root may), and the worker should be replaced."""
+        if not self.demoted or self.process.pid is None:
+            return True
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, QUERY_NICENESS)
+        except PermissionError:
+            return False
+        self.demoted = False
+        return True
 
     def stop(self) -> None:
         self.process.kill()
@@ -148,6 +179,10 @@ class QueryPool:
             raise QueryError(
                 "the query stopped the worker that ran it; try a smaller query"
             ) from exc
+        else:
+            if not worker.restore():
+                worker.stop()
+                worker = _Worker(self.setup)
         finally:
             self._give_back(worker)
         return answer

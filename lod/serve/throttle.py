@@ -3,7 +3,8 @@
 A public endpoint is crawled hard; one client must not take the query processes (there are as
 many as cores) or the event loop from everyone else. Each client (its address, or the address a
 trusted proxy forwarded) has three allowances, and a request over any of them gets 429 Too Many
-Requests with Retry-After (RFC 6585 section 4, RFC 9110 section 10.2.3), which crawlers honour:
+Requests with Retry-After (RFC 6585 section 4, RFC 9110 section 10.2.3), which crawlers honour,
+after a second's pause (PENALTY):
 
 - requests: a token bucket of `client_burst` tokens refilled at `client_rate` per second;
 - queries at once: at most `client_queries` SPARQL queries of one client run together;
@@ -31,6 +32,10 @@ from lod.serve.http import Request, Response, error
 
 MAX_CLIENTS = 100_000
 """Clients remembered at once; idle ones with full allowances are forgotten first."""
+PENALTY = 1.0
+"""Seconds a 429 waits before it is sent (without holding up anyone else): a client that ignores
+Retry-After then gets one answer a second per connection, instead of keeping the server busy
+refusing it; a client that honours Retry-After never waits for it."""
 QUERY_WINDOW = 60.0
 """`client_query_seconds` is given back over this many seconds."""
 
