@@ -30,8 +30,8 @@ test: $(BIN)/.installed
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
 		echo "note: could not install$$missing; the tests that need them will skip"
-	$(BIN)/ruff check lod tests bench
-	$(BIN)/ruff format --check lod tests bench
+	$(BIN)/ruff check lod tests bench stress
+	$(BIN)/ruff format --check lod tests bench stress
 	$(BIN)/mypy lod
 	$(BIN)/python -m pytest
 

@@ -304,28 +304,32 @@ def warm_up(url: str, records: list[str], queries: list[str]) -> None:
         client.close()
 
 
+HEAD = [
+    "| requests | count | median ms | p95 ms | p99 ms | max ms | 5xx | 429 |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def table(result: Result, title: str) -> list[str]:
+    return [
+        f"## {title} ({result.seconds:.0f} s)",
+        "",
+        *HEAD,
+        result.deref.row("dereference (all formats)"),
+        result.query.row("curated SPARQL, kept answers"),
+        result.fresh.row("curated SPARQL, run each time"),
+    ]
+
+
 def report(without: Result, with_abuse: Result, setup: str) -> str:
-    head = "| requests | count | median ms | p95 ms | p99 ms | max ms | 5xx | 429 |"
     lines = [
         "# Load run",
         "",
         setup,
         "",
-        f"## Without the abusive client ({without.seconds:.0f} s)",
+        *table(without, "Without the abusive client"),
         "",
-        head,
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        without.deref.row("dereference (all formats)"),
-        without.query.row("curated SPARQL, kept answers"),
-        without.fresh.row("curated SPARQL, run each time"),
-        "",
-        f"## With the abusive client ({with_abuse.seconds:.0f} s)",
-        "",
-        head,
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        with_abuse.deref.row("dereference (all formats)"),
-        with_abuse.query.row("curated SPARQL, kept answers"),
-        with_abuse.fresh.row("curated SPARQL, run each time"),
+        *table(with_abuse, "With the abusive client"),
     ]
     if with_abuse.abusive is not None:
         lines.append(with_abuse.abusive.row("abusive client (all)"))
@@ -392,7 +396,7 @@ def main() -> None:
     with serving(site, port) as url:
         warm_up(url, records, queries)
         without = run_load(url, records, queries, args.clients, args.seconds, args.rate, False)
-        print(report(without, without, setup).split("## With")[0], flush=True)
+        print("\n".join(table(without, "Without the abusive client")), flush=True)
         with_abuse = run_load(url, records, queries, args.clients, args.seconds, args.rate, True)
     text = report(without, with_abuse, setup)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,17 @@ def records_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def run_lod(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`lod ARGS` in its own process, as a user runs it, from the project folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "lod.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -44,7 +44,7 @@ from stress.faults import (
     serves,
     wait_until,
 )
-from tests.conftest import BASE, RECORDS, ROOT, free_port, running_server
+from tests.conftest import BASE, RECORDS, ROOT, free_port, run_lod, running_server
 
 LOD = [sys.executable, "-m", "lod.cli"]
 SYNTHETIC = 15
@@ -149,13 +149,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def lod_build(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LOD, "build", *args, "--base-uri", BASE, "--no-progress"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_lod("build", *args, "--base-uri", BASE, "--no-progress")
 
 
 def fill(disk: Path, leave: int) -> Path:

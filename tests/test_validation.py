@@ -8,12 +8,11 @@ import csv
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import BASE, ROOT, running_server
+from conftest import BASE, run_lod, running_server
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
@@ -151,13 +150,7 @@ def test_the_report_is_queryable(tmp_path: Path, sources: Path) -> None:
 
 
 def run_build(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lod.cli", "build", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_lod("build", *args)
 
 
 def test_strict_refuses_violations_but_not_warnings(tmp_path: Path, sources: Path) -> None:
