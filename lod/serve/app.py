@@ -196,7 +196,8 @@ class App:
             return chosen
         if chosen.name == "html":
             return await self.query(build, request)
-        key = answer_key(parsed.query, chosen.name, parsed.default_graphs, parsed.named_graphs)
+        fmt = f"{chosen.name} {chosen.media_type}"
+        key = answer_key(parsed.query, fmt, parsed.default_graphs, parsed.named_graphs)
         kept = build.answers.get(key, request) if build.answers is not None else None
         if kept is not None:
             return kept

@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,8 +49,9 @@ QUERY_NICENESS = 5
 the document requests leave, instead of slowing every dereference on a busy machine."""
 LONG_QUERY = 1.0
 LONG_NICENESS = 19
-"""A query still running after LONG_QUERY seconds drops to the lowest priority until it ends,
-so the many short queries of other clients are not slowed by one client's long one."""
+"""A query still running after LONG_QUERY seconds drops to the lowest priority and gives up its
+place in the pool (QueryPool), so one client's long query slows neither the many short
+queries of others nor, holding a worker, makes them wait."""
 
 
 def _serve(setup: Setup, conn: Connection) -> None:
@@ -60,6 +62,7 @@ def _serve(setup: Setup, conn: Connection) -> None:
 
     store = Store.read_only(setup.store)
     search = _open_search(setup.index)
+    conn.send(READY)
     while True:
         try:
             job: Job = conn.recv()
@@ -92,6 +95,11 @@ def _open_search(path: str) -> Any:
     return TextIndex(Path(path)).uris
 
 
+READY = "ready"
+"""A worker's first message: its store is open, so a query sent now does not wait for start-up
+(a second or so: a new interpreter, pyoxigraph, the store)."""
+
+
 class _Worker:
     def __init__(self, setup: Setup) -> None:
         context = multiprocessing.get_context("spawn")
@@ -99,38 +107,32 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(setup, child), daemon=True)
         self.process.start()
         child.close()
-        self.demoted = False
+        self.long = False
+        """Its query ran past LONG_QUERY: it was demoted, and is not reused afterwards."""
 
-    def call(self, job: Job, timeout: float) -> Answer:
+    def call(self, job: Job, timeout: float, on_long: Callable[[], None]) -> Answer:
         self.conn.send(job)
-        if not self.conn.poll(min(timeout, LONG_QUERY)) and not self._poll_demoted(timeout):
-            raise QueryTimeout(
-                f"the query ran longer than the time limit of {timeout:g} s and was stopped; "
-                "narrow it (LIMIT, more specific patterns) and try again"
-            )
+        if not self.conn.poll(min(timeout, LONG_QUERY)):
+            self.long = True
+            if self.process.pid is not None:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_NICENESS)
+            on_long()
+            if not self.conn.poll(max(0.0, timeout - LONG_QUERY)):
+                raise QueryTimeout(
+                    f"the query ran longer than the time limit of {timeout:g} s and was "
+                    "stopped; narrow it (LIMIT, more specific patterns) and try again"
+                )
         answer = self.conn.recv()
         if isinstance(answer, QueryError):
             raise answer
         assert isinstance(answer, Answer)
         return answer
 
-    def _poll_demoted(self, timeout: float) -> bool:
-        if self.process.pid is not None:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_NICENESS)
-            self.demoted = True
-        return self.conn.poll(max(0.0, timeout - LONG_QUERY))
-
-    def restore(self) -> bool:
-        """Back to the query priority after a long query; False where raising a priority is
-        not allowed (only root may), and the worker should be replaced."""
-        if not self.demoted or self.process.pid is None:
-            return True
+    def wait_ready(self, timeout: float = 120.0) -> bool:
         try:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, QUERY_NICENESS)
-        except PermissionError:
+            return self.conn.poll(timeout) and self.conn.recv() == READY
+        except (EOFError, OSError):
             return False
-        self.demoted = False
-        return True
 
     def stop(self) -> None:
         self.process.kill()
@@ -148,16 +150,24 @@ class Runner(Protocol):
 
 
 class QueryPool:
-    """`size` workers for one build; `run` blocks, so call it from a thread, not the event loop."""
+    """`size` workers for one build; `run` blocks, so call it from a thread, not the event loop.
+
+    A long query (past LONG_QUERY) gives up its place: a fresh worker joins the idle ones, up
+    to `size` long queries at once, so short queries keep `size` workers however many long
+    ones run; the long query's worker, demoted to the lowest priority (raising it back needs
+    root), is stopped when its query ends."""
 
     def __init__(self, setup: Setup, size: int, timeout: float) -> None:
         self.setup = setup
+        self.size = size
         self.timeout = timeout
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.retired = False
+        self.lent = 0
+        """Workers added in place of long queries' ones (at most `size`)."""
         self._lock = threading.Lock()
         for _ in range(size):
-            self.idle.put(_Worker(setup))
+            self._spawn()
 
     def run(self, job: Job) -> Answer:
         deadline = time.monotonic() + self.timeout
@@ -167,25 +177,51 @@ class QueryPool:
             raise QueryTimeout(
                 "every query worker stayed busy for the whole time limit; try again shortly"
             ) from exc
+        replaced = False
+
+        def lend() -> None:
+            nonlocal replaced
+            with self._lock:
+                if self.retired or self.lent >= self.size:
+                    return
+                self.lent += 1
+                replaced = True
+            self._spawn()
+
+        broken = False
         try:
-            answer = worker.call(job, max(0.0, deadline - time.monotonic()))
+            return worker.call(job, max(0.0, deadline - time.monotonic()), lend)
         except QueryTimeout:
-            worker.stop()
-            worker = _Worker(self.setup)
+            broken = True
             raise
         except (EOFError, OSError) as exc:
-            worker.stop()
-            worker = _Worker(self.setup)
+            broken = True
             raise QueryError(
                 "the query stopped the worker that ran it; try a smaller query"
             ) from exc
-        else:
-            if not worker.restore():
-                worker.stop()
-                worker = _Worker(self.setup)
         finally:
-            self._give_back(worker)
-        return answer
+            if replaced:
+                worker.stop()
+                with self._lock:
+                    self.lent -= 1
+            elif broken or worker.long:
+                worker.stop()
+                self._spawn()
+            else:
+                self._give_back(worker)
+
+    def _spawn(self) -> None:
+        """Start a worker and add it to the idle ones once it is ready, so that no query waits
+        for a start-up."""
+        worker = _Worker(self.setup)
+
+        def when_ready() -> None:
+            if worker.wait_ready():
+                self._give_back(worker)
+            else:
+                worker.stop()
+
+        threading.Thread(target=when_ready, daemon=True).start()
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
