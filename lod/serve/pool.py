@@ -47,7 +47,7 @@ class Setup:
 QUERY_NICENESS = 5
 """Query processes run below the server process's priority: a long query then takes the CPU
 the document requests leave, instead of slowing every dereference on a busy machine."""
-LONG_QUERY = 1.0
+LONG_QUERY = 2.0
 LONG_NICENESS = 19
 """A query still running after LONG_QUERY seconds drops to the lowest priority and gives up its
 place in the pool (QueryPool), so one client's long query slows neither the many short
@@ -107,15 +107,13 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(setup, child), daemon=True)
         self.process.start()
         child.close()
-        self.long = False
-        """Its query ran past LONG_QUERY: it was demoted, and is not reused afterwards."""
+        self.demoted = False
 
     def call(self, job: Job, timeout: float, on_long: Callable[[], None]) -> Answer:
         self.conn.send(job)
         if not self.conn.poll(min(timeout, LONG_QUERY)):
-            self.long = True
-            if self.process.pid is not None:
-                os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_NICENESS)
+            self._set_priority(LONG_NICENESS)
+            self.demoted = True
             on_long()
             if not self.conn.poll(max(0.0, timeout - LONG_QUERY)):
                 raise QueryTimeout(
@@ -127,6 +125,21 @@ class _Worker:
             raise answer
         assert isinstance(answer, Answer)
         return answer
+
+    def restore(self) -> bool:
+        """Back to the query priority after a long query; False where raising a priority is
+        not allowed (only root may), and the worker is to be replaced."""
+        if self.demoted:
+            try:
+                self._set_priority(QUERY_NICENESS)
+            except PermissionError:
+                return False
+            self.demoted = False
+        return True
+
+    def _set_priority(self, niceness: int) -> None:
+        if self.process.pid is not None:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, niceness)
 
     def wait_ready(self, timeout: float = 120.0) -> bool:
         try:
@@ -150,47 +163,53 @@ class Runner(Protocol):
 
 
 class QueryPool:
-    """`size` workers for one build; `run` blocks, so call it from a thread, not the event loop.
+    """Workers for one build; `run` blocks, so call it from a thread, not the event loop.
 
-    A long query (past LONG_QUERY) gives up its place: a fresh worker joins the idle ones, up
-    to `size` long queries at once, so short queries keep `size` workers however many long
-    ones run; the long query's worker, demoted to the lowest priority (raising it back needs
-    root), is stopped when its query ends."""
+    `size` queries run at once, each on a worker of its own. A query still running after
+    LONG_QUERY drops to the lowest priority and gives up its place to the next query, which
+    runs on one of `size` spare workers started with the pool: so short queries keep `size`
+    places however many long ones run (up to `size` of those), and no query waits for a
+    worker to start."""
 
     def __init__(self, setup: Setup, size: int, timeout: float) -> None:
         self.setup = setup
         self.size = size
         self.timeout = timeout
         self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.places = threading.Semaphore(size)
         self.retired = False
-        self.lent = 0
-        """Workers added in place of long queries' ones (at most `size`)."""
+        self.long = 0
+        """Queries past LONG_QUERY that gave up their place (at most `size`)."""
         self._lock = threading.Lock()
-        for _ in range(size):
+        for _ in range(2 * size):
             self._spawn()
 
     def run(self, job: Job) -> Answer:
         deadline = time.monotonic() + self.timeout
+        busy = QueryTimeout(
+            "every query worker stayed busy for the whole time limit; try again shortly"
+        )
+        if not self.places.acquire(timeout=self.timeout):
+            raise busy
+        given_up = False
         try:
-            worker = self.idle.get(timeout=self.timeout)
+            worker = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty as exc:
-            raise QueryTimeout(
-                "every query worker stayed busy for the whole time limit; try again shortly"
-            ) from exc
-        replaced = False
+            self.places.release()
+            raise busy from exc
 
-        def lend() -> None:
-            nonlocal replaced
+        def give_up_place() -> None:
+            nonlocal given_up
             with self._lock:
-                if self.retired or self.lent >= self.size:
+                if self.long >= self.size:
                     return
-                self.lent += 1
-                replaced = True
-            self._spawn()
+                self.long += 1
+            given_up = True
+            self.places.release()
 
         broken = False
         try:
-            return worker.call(job, max(0.0, deadline - time.monotonic()), lend)
+            return worker.call(job, max(0.0, deadline - time.monotonic()), give_up_place)
         except QueryTimeout:
             broken = True
             raise
@@ -200,11 +219,12 @@ class QueryPool:
                 "the query stopped the worker that ran it; try a smaller query"
             ) from exc
         finally:
-            if replaced:
-                worker.stop()
+            if given_up:
                 with self._lock:
-                    self.lent -= 1
-            elif broken or worker.long:
+                    self.long -= 1
+            else:
+                self.places.release()
+            if broken or not worker.restore():
                 worker.stop()
                 self._spawn()
             else:
