@@ -61,7 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("query_timeout", 30.0, "`lod serve`: seconds a SPARQL query may run before 503."),
     Setting("query_row_limit", 100_000, "`lod serve`: most solutions or triples in one answer."),
-    Setting("query_workers", 0, "`lod serve`: query processes; 0 means one per core."),
+    Setting(
+        "query_workers",
+        0,
+        "`lod serve`: queries run at once, each in a query process; 0 means one per core (as "
+        "many spare processes take over from queries that run past 2 s).",
+    ),
     Setting(
         "serve_workers",
         1,

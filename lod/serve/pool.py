@@ -62,7 +62,10 @@ def _serve(setup: Setup, conn: Connection) -> None:
 
     store = Store.read_only(setup.store)
     search = _open_search(setup.index)
-    conn.send(READY)
+    try:
+        conn.send(READY)
+    except OSError:  # the pool closed while this worker started (a rebuild, a shutdown)
+        return
     while True:
         try:
             job: Job = conn.recv()
