@@ -86,26 +86,26 @@ def needs_repair(text: str) -> bool:
     )
 
 
+_REMOVALS: tuple[tuple[re.Pattern[str], str, str, bool], ...] = (
+    (_SURROGATE, "\ufffd", "replaced a lone surrogate (half of a UTF-16 pair) with U+FFFD", True),
+    (_CONTROL, "", "removed control characters", True),
+    (_SCRIPT, "", "removed a <script> element", True),
+    (_STYLE, "", "removed a <style> element", False),
+    (_ACTIVE, "", "removed active HTML (an event handler, a javascript: link or a frame)", True),
+)
+"""What cleaning removes, in order: (pattern, replacement, report note, also in HTML fields;
+an HTML field's style sheets are the HTML parser's to drop)."""
+
+
 def _repair(text: str, html: bool = False) -> str:
     """Hostile or broken characters out, noting each kind once per value; `html`: the value
     is HTML, whose style sheets are the HTML parser's to drop."""
     raw = text
     found: list[str] = []
-    if _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)
-        found.append("replaced a lone surrogate (half of a UTF-16 pair) with U+FFFD")
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("", text)
-        found.append("removed control characters")
-    if _SCRIPT.search(text):
-        text = _SCRIPT.sub("", text)
-        found.append("removed a <script> element")
-    if not html and _STYLE.search(text):
-        text = _STYLE.sub("", text)
-        found.append("removed a <style> element")
-    if _ACTIVE.search(text):
-        text = _ACTIVE.sub("", text)
-        found.append("removed active HTML (an event handler, a javascript: link or a frame)")
+    for pattern, replacement, note, in_html in _REMOVALS:
+        if (in_html or not html) and pattern.search(text):
+            text = pattern.sub(replacement, text)
+            found.append(note)
     if _MOJIBAKE.search(text):
         fixed = _MOJIBAKE.sub(_unmojibake, text)
         if fixed != text:
