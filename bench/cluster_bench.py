@@ -60,10 +60,11 @@ def measure(sources: Path, out: Path, cluster: str) -> dict[str, float]:
 
 @contextmanager
 def scheduler(folder: Path, workers: int) -> Iterator[str]:
-    """`dask scheduler` and `dask worker` on 127.0.0.1, started once for all `tcp` runs."""
+    """`dask scheduler` and `dask worker` (`workers` single-threaded processes) on 127.0.0.1,
+    stopped afterwards: started once for all `tcp` runs here, and by tests/test_runners.py."""
     from distributed import Client
 
-    from tests.conftest import free_port
+    from bench.serve_bench import free_port
 
     dask = str(Path(sys.executable).with_name("dask"))
     port = str(free_port())

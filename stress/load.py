@@ -23,14 +23,12 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -373,29 +371,6 @@ def report(without: Result, with_abuse: Result, setup: str) -> str:
     return "\n".join(lines)
 
 
-@contextmanager
-def serving(site: Path, port: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lod.cli", "serve", str(site), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                Client(url, "127.0.0.1").get("/robots.txt", "*/*")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit("lod serve did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000, help="synthetic records")
@@ -406,7 +381,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out" / "load.md")
     args = parser.parse_args()
 
-    from bench.serve_bench import ensure_build, free_port
+    from bench.serve_bench import ensure_build, free_port, lod_server
 
     args.work.mkdir(parents=True, exist_ok=True)
     site = ensure_build(args.work, args.records)
@@ -423,11 +398,15 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d')}. Reproduce: `python stress/load.py --records "
         f"{args.records} --clients {args.clients} --seconds {args.seconds:g} --rate {args.rate:g}`."
     )
-    with serving(site, port) as url:
+    server = lod_server(site, port, 1)
+    url = f"http://127.0.0.1:{port}"
+    try:
         warm_up(url, records, queries)
         without = run_load(url, records, queries, args.clients, args.seconds, args.rate, False)
         print("\n".join(table(without, "Without the abusive client")), flush=True)
         with_abuse = run_load(url, records, queries, args.clients, args.seconds, args.rate, True)
+    finally:
+        server.stop()
     text = report(without, with_abuse, setup)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

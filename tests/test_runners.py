@@ -5,11 +5,6 @@ as an operator would start them; `--cluster local` starts its own."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pyoxigraph import Store
 
+from bench.cluster_bench import scheduler as dask_cluster
 from lod.cli import main
 from tests.conftest import BASE, RECORDS, free_port
 
@@ -57,42 +53,8 @@ def assert_same_site(plain: Path, clustered: Path) -> None:
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A scheduler and two single-threaded workers, each its own process, stopped afterwards."""
-    dask = shutil.which("dask", path=os.path.dirname(sys.executable))
-    assert dask is not None, "distributed installs the `dask` command"
-    address = f"tcp://127.0.0.1:{free_port()}"
-    folder = tmp_path_factory.mktemp("dask")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
-    port = address.rsplit(":", 1)[1]
-    processes = [
-        subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], **quiet
-        )
-    ]
-    processes.append(
-        subprocess.Popen(
-            [dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1"]
-            + ["--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(folder)],
-            **quiet,
-        )
-    )
-    try:
-        wait_for_workers(address)
+    with dask_cluster(tmp_path_factory.mktemp("dask"), WORKERS) as address:
         yield address
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-
-
-def wait_for_workers(address: str) -> None:
-    from distributed import Client
-
-    deadline = time.monotonic() + 60
-    with Client(address, timeout=30) as client:
-        while len(client.nthreads()) < WORKERS:
-            assert time.monotonic() < deadline, "the Dask workers did not join"
-            time.sleep(0.2)
 
 
 def test_records_on_a_dask_cluster_are_byte_identical(tmp_path: Path, scheduler: str) -> None:

@@ -60,9 +60,8 @@ class Bucket:
         level = self.refill(now)
         return 0.0 if level >= need else (need - level) / self.rate
 
-    @property
-    def full(self) -> bool:
-        return self.level >= self.size
+    def full(self, now: float) -> bool:
+        return self.refill(now) >= self.size
 
 
 @dataclass
@@ -166,7 +165,7 @@ class Throttle:
         idle = [
             key
             for key, c in self.clients.items()
-            if not c.running and c.requests.refill(now) >= c.requests.size and c.seconds.full
+            if not c.running and c.requests.full(now) and c.seconds.full(now)
         ]
         for key in idle or list(self.clients)[: len(self.clients) // 2]:
             del self.clients[key]
