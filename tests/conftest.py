@@ -66,6 +66,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    """Poll `url` until the server `process` started answers; its stderr if it died first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise AssertionError(f"the server exited: {stderr}") from None
+            time.sleep(0.05)
+
+
 @contextmanager
 def running_server(site: Path, **settings: str) -> Iterator[str]:
     """`lod serve SITE` in its own process on 127.0.0.1; yields its base URL. Settings are
@@ -80,16 +94,7 @@ def running_server(site: Path, **settings: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(url + "/robots.txt", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None:
-                    assert process.stderr is not None
-                    raise AssertionError(process.stderr.read().decode()) from None
-                time.sleep(0.05)
+        wait_until_answering(url + "/robots.txt", process)
         yield url
     finally:
         process.terminate()

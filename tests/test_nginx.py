@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from lod.serve.http import content_security_policy
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_until_answering
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
@@ -39,12 +38,7 @@ def nginx(records_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     assert NGINX is not None
     proc = subprocess.Popen([NGINX, "-p", str(work), "-c", str(work / "nginx.conf")])
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/index.html", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
+    wait_until_answering(url + "/index.html", proc)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

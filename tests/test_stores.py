@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from lod.publish.site import build
 from lod.push import DATASET_GRAPH, STATE_GRAPH, build_graphs, push
 from lod.remote import Endpoints, RemoteStore, store_session
 from lod.serve.remote import PROV_ENTITY, PROVENANCE_OF_GRAPH
-from tests.conftest import RECORDS, free_port, running_server
+from tests.conftest import RECORDS, free_port, running_server, wait_until_answering
 from tests.store_servers import (
     StoreServer,
     oxigraph,
@@ -463,27 +462,13 @@ def test_lod_serve_takes_the_store_on_its_command_line(
     remote.replace([(marker, f"<{marker}> <{marker}> <{marker}> .\n".encode())])
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lod.cli",
-            "serve",
-            str(records_site),
-            "--port",
-            str(port),
-            "--store",
-            oxigraph_server.query,
-        ],
+        [sys.executable, "-m", "lod.cli", "serve", str(records_site), "--port", str(port)]
+        + ["--store", oxigraph_server.query],
         stderr=subprocess.PIPE,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                requests.get(url + "/robots.txt", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+        wait_until_answering(url + "/robots.txt", process)
         answer = requests.post(
             url + "/sparql",
             data={"query": f"ASK {{ GRAPH <{marker}> {{ ?s ?p ?o }} }}"},
