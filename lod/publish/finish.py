@@ -7,6 +7,7 @@ read, so an incremental build writes them exactly as a full build of the same in
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,7 +110,8 @@ def describe(
     report: BuildReport,
     *,
     triples: int,
-    records: list[str],
+    records: int,
+    examples: list[str],
     entities: int,
     dumps: list[Dump],
     modified: str,
@@ -124,8 +126,8 @@ def describe(
         minter.dataset,
         triples=triples,
         entities=entities,
-        records=len(records),
-        examples=records[:EXAMPLES],
+        records=records,
+        examples=examples[:EXAMPLES],
         dumps=dumps,
         modified=modified,
         vocabularies=sorted(
@@ -170,29 +172,31 @@ def write_pages(
     """index.html, the sitemap, robots.txt, report.json, build.json and the output marker."""
     from lod.publish.html import environment
 
-    # The list is made here, not in the template: 100,000 rows through Jinja took seconds.
-    count = 0
-    rows = []
-    for uri, record_id, title, date in state.index_rows():
-        count += 1
-        rows.append(
-            f'<li><a href="{escape_html("doc/" + minter.path(uri) + ".html")}">'
-            f"{escape_html(title or record_id)}</a> "
-            f'<span class="meta">{escape_html(date)} · {escape_html(record_id)}</span></li>\n'
-        )
+    # The rows are written here, not by the template: 100,000 rows through Jinja took seconds,
+    # and a million of them, joined, would hold the whole page in memory.
+    slot = "\x00rows\x00"
     html = (
         environment()
         .get_template("index.html")
         .render(
             title=config.title,
             description=config.description,
-            count=count,
-            items=Markup("".join(rows)),
+            count=state.record_count(),
+            items=Markup(slot),
             triples=report.triples,
             dumps=[{"path": d.path, "label": d.label} for d in dumps],
         )
     )
-    (root / "index.html").write_text(html, encoding="utf-8")
+    head, tail = html.rsplit(slot, 1)
+    with (root / "index.html").open("w", encoding="utf-8") as page:
+        page.write(head)
+        for uri, record_id, title, date in state.index_rows():
+            page.write(
+                f'<li><a href="{escape_html("doc/" + minter.path(uri) + ".html")}">'
+                f"{escape_html(title or record_id)}</a> "
+                f'<span class="meta">{escape_html(date)} · {escape_html(record_id)}</span></li>\n'
+            )
+        page.write(tail)
     write_sitemap(root, minter, log)
     (root / "robots.txt").write_text(
         f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8"
@@ -214,20 +218,28 @@ def write_pages(
 
 def write_sitemap(root: Path, minter: Minter, log: ChangeLog) -> None:
     """Every published page with `lastmod` from the change log (when its content last
-    changed); over SITEMAP_LIMIT URLs, a sitemap index with numbered parts in sitemaps/."""
-    urls = [(f"{minter.base}index.html", "")]
-    urls.extend((minter.doc(uri) + ".html", modified) for uri, _kind, modified in log.lastmods())
-    folder = root / "sitemaps"
-    if len(urls) <= SITEMAP_LIMIT:
-        _sitemap(root / "sitemap.xml", "urlset", "url", urls)
+    changed); over SITEMAP_LIMIT URLs, a sitemap index with numbered parts in sitemaps/,
+    written one part at a time."""
+    urls = itertools.chain(
+        [(f"{minter.base}index.html", "")],
+        ((minter.doc(uri) + ".html", modified) for uri, _kind, modified in log.lastmods()),
+    )
+    part = list(itertools.islice(urls, SITEMAP_LIMIT + 1))
+    if len(part) <= SITEMAP_LIMIT:
+        _sitemap(root / "sitemap.xml", "urlset", "url", part)
         return
+    folder = root / "sitemaps"
     folder.mkdir(exist_ok=True)
+    rest = itertools.chain(part[SITEMAP_LIMIT:], urls)
+    part = part[:SITEMAP_LIMIT]
     parts = []
-    for number, start in enumerate(range(0, len(urls), SITEMAP_LIMIT), 1):
+    number = 1
+    while part:
         name = f"sitemap-{number:04d}.xml"
-        part = urls[start : start + SITEMAP_LIMIT]
         _sitemap(folder / name, "urlset", "url", part)
         parts.append((f"{minter.base}sitemaps/{name}", max(m for _, m in part)))
+        part = list(itertools.islice(rest, SITEMAP_LIMIT))
+        number += 1
     _sitemap(root / "sitemap.xml", "sitemapindex", "sitemap", parts)
 
 

@@ -17,16 +17,26 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lod.errors import PublishError
 from lod.provenance import Generation
 from lod.publish.writer import RecordDone, Written, do_batch, init_worker, write_files
 
-Runner = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
-
 WINDOW = 1024
 """Jobs per window of the process pool; two windows are in flight at most."""
+
+
+class Runner(Protocol):
+    """Runs `fn` on each item, results in input order. `window` bounds the jobs a process pool
+    holds at once (twice that are in flight): fewer for big jobs, such as an entity with its
+    hundreds of backlinks."""
+
+    def __call__(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], window: int = WINDOW
+    ) -> Iterator[Any]: ...
+
+
 LOCAL = "local"
 """`--cluster local`: a Dask cluster on this machine, started for the build."""
 BATCH = 64
@@ -61,17 +71,25 @@ def process_pool(workers: int, root: Path, base_uri: str, made: Generation) -> I
     count = workers or os.cpu_count() or 1
     if count <= 1:
         init_worker(root, base_uri, made)
-        yield lambda fn, items: map(fn, items)
+
+        def serial(
+            fn: Callable[[Any], Any], items: Iterable[Any], window: int = WINDOW
+        ) -> Iterator[Any]:
+            return map(fn, items)
+
+        yield serial
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(count, init_worker, (root, base_uri, made, os.getpid())) as pool:
 
-        def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        def run(
+            fn: Callable[[Any], Any], items: Iterable[Any], window: int = WINDOW
+        ) -> Iterator[Any]:
             # Two windows in flight at most: imap alone would read all sources into memory.
             pending: Iterator[Any] | None = None
             iterator = iter(items)
-            while window := list(itertools.islice(iterator, WINDOW)):
-                started = pool.imap(fn, window, chunksize=16)
+            while jobs := list(itertools.islice(iterator, window)):
+                started = pool.imap(fn, jobs, chunksize=16)
                 if pending is not None:
                     yield from pending
                 pending = started
@@ -97,7 +115,10 @@ def cluster_pool(
         setup = (base_uri, made, root if address == LOCAL else None)
         made_dirs: set[str] = set()
 
-        def run(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        def run(
+            fn: Callable[[Any], Any], items: Iterable[Any], window: int = WINDOW
+        ) -> Iterator[Any]:
+            # In flight: IN_FLIGHT batches per worker thread, whatever `window` is.
             pending: deque[Any] = deque()
             iterator = iter(items)
             while batch := list(itertools.islice(iterator, BATCH)):

@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ from lod.namespaces import prefixes_for
 from lod.provenance import Provenance, generation
 from lod.publish.dumps import DumpWriter
 from lod.publish.finish import (
+    EXAMPLES,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REJECTED,
@@ -55,6 +57,7 @@ from lod.publish.finish import (
 )
 from lod.publish.incremental import delete_later, discard, interrupted, recover, update
 from lod.publish.runners import runner
+from lod.publish.spool import Spool
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
 from lod.publish.steps import (
     MAX_BACKLINKS,
@@ -86,6 +89,8 @@ from lod.vocab import UNREAD, VOCAB_DIR, Vocab, load_vocab
 
 LOCK_WAIT = 5.0
 """Seconds a build waits for the output's lock before giving up."""
+ENTITY_WINDOW = 128
+"""Entity jobs a process pool holds at once: each carries up to MAX_BACKLINKS links."""
 RUN_ONLY = ("progress", "workers", "cluster", "strict", "source_date_epoch", "admin_email")
 """Settings that change how a build runs, never what it writes (beside the serve-only ones)."""
 
@@ -214,6 +219,19 @@ def _build_into(
     print_: str,
     on_problem: Callable[[str], None],
 ) -> BuildReport:
+    with Spool[State](root) as states:
+        return _build_with(files, root, config, previous, print_, on_problem, states)
+
+
+def _build_with(
+    files: list[tuple[Path, str]],
+    root: Path,
+    config: Config,
+    previous: Path,
+    print_: str,
+    on_problem: Callable[[str], None],
+    states: Spool[State],
+) -> BuildReport:
     vocab = load_vocab()
     minter = Minter(config.base_uri)
     site = SiteWriter(root, minter, vocab)
@@ -221,14 +239,16 @@ def _build_into(
     report = BuildReport()
     # The controlled vocabularies are published whole; records' contributions merge into them.
     entities: dict[str, Entity] = {e.uri: e for e in vocabulary_entities(vocab, minter)}
-    backlinks: dict[str, list[dict[str, str]]] = {}
+    # Per record only what stays small is kept in memory (see `bench/suite.py`'s memory bound):
+    # backlinks as record numbers in the state file, each resource's part there too, its state
+    # for the change log in a spool, the newest lastmod.
+    linked: dict[str, array[int]] = {}
     state = BuildState(root / STATE_FILE, fresh=True)
     notes: dict[str, list[dict[str, Any]]] = {label: [] for _, label in files}
     rows: dict[str, int] = {}
-    parts: list[Part] = []
-    states: list[State] = []
     sets: dict[str, str] = dict(SET_GROUPS)
-    lastmods: list[str] = []
+    newest = ""
+    examples: list[str] = []
     (root / "dumps").mkdir()
     show = config.progress and sys.stderr.isatty()
     with (
@@ -253,42 +273,44 @@ def _build_into(
                 report.published += 1
                 ranges = dumps.add(result.written)
                 docid = index_record(index, minter, result)
-                parts.append(Part(result.uri, RECORDS, "record", docid, *spans(ranges)))
-                _collect(result, entities, backlinks, minter)
+                state.put_parts([Part(result.uri, RECORDS, "record", docid, *spans(ranges))])
                 row = rows.get(result.file, 0)
                 rows[result.file] = row + 1
-                state.put_record(record_row(result, row), result.entities)
+                number = state.put_record(record_row(result, row), result.entities)
+                _collect(result, number, entities, linked)
                 if result.written.violations:
                     state.put_violations(result.uri, result.written.violations)
-                states.append(record_state(result))
+                states.add(record_state(result))
                 sets.update(result.sets)
-                lastmods.append(result.lastmod)
-        record_uris = {p.uri for p in parts}
+                newest = max(newest, result.lastmod)
+                if len(examples) < EXAMPLES:
+                    examples.append(result.uri)
         # A collection read as a record already has its own, fuller page.
-        jobs = [
-            (entities[u], backlinks.get(u, [])) for u in sorted(entities) if u not in record_uris
-        ]
-        docids = [index_entity(index, minter, entity) for entity, _links in jobs]
-        for (entity, _links), docid, written in zip(
-            jobs, docids, run(do_entity, jobs), strict=True
+        uris = [u for u in sorted(entities) if not state.is_record(u)]
+        docids = [index_entity(index, minter, entities[u]) for u in uris]
+        jobs = (
+            (entities[u], [backlink(minter, u, *link) for link in state.links(linked.get(u, ()))])
+            for u in uris
+        )
+        for uri, docid, written in zip(
+            uris, docids, run(do_entity, jobs, ENTITY_WINDOW), strict=True
         ):
-            kind = kind_of(minter, entity.uri)
-            parts.append(Part(entity.uri, ENTITIES, kind, docid, *spans(dumps.add(written))))
-            states.append(entity_state(minter, entity, written))
+            kind = kind_of(minter, uri)
+            state.put_parts([Part(uri, ENTITIES, kind, docid, *spans(dumps.add(written)))])
+            states.add(entity_state(minter, entities[uri], written))
             if written.violations:
-                state.put_violations(entity.uri, written.violations)
+                state.put_violations(uri, written.violations)
         dump_list = dumps.close()
         report.entities = len(entities)
     _write_static(root, site, vocab)
     for rank, (path, label) in enumerate(files):
         stat = path.stat()
         state.put_file(FileRow(label, rank, stat.st_size, stat.st_mtime_ns, notes.get(label, [])))
-    state.replace_parts(parts)
     state.put("fingerprint", print_)
     log = carry_log(previous, root)
     counts = log.record(
         states,
-        set(log.current_uris()) - {s.uri for s in states},
+        [uri for uri in log.current_uris() if not state.has_part(uri)],
         now=config.source_date_epoch,
         sets=sets,
     )
@@ -302,10 +324,11 @@ def _build_into(
         state,
         report,
         triples=report.triples,
-        records=[p.uri for p in parts if p.section == RECORDS],
+        records=report.published,
+        examples=examples,
         entities=len(entities),
         dumps=dump_list,
-        modified=modified_date(config, lastmods),
+        modified=modified_date(config, [newest]),
         agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
     )
     store.bulk_extend(store_quads(described))
@@ -333,11 +356,10 @@ class _Loaded:
 
 
 def _collect(
-    mapped: RecordDone,
-    entities: dict[str, Entity],
-    backlinks: dict[str, list[dict[str, str]]],
-    minter: Minter,
+    mapped: RecordDone, number: int, entities: dict[str, Entity], linked: dict[str, array[int]]
 ) -> None:
+    """Merge a record's entities into the build's, and note the record (by its number in the
+    state file) for each entity's backlinks."""
     for entity in mapped.entities:
         known = entities.get(entity.uri)
         if known is None:
@@ -353,9 +375,9 @@ def _collect(
             )
         else:
             known.merge(entity)
-        links = backlinks.setdefault(entity.uri, [])
-        if len(links) < MAX_BACKLINKS:
-            links.append(backlink(minter, entity.uri, mapped.uri, mapped.title or mapped.id))
+        numbers = linked.setdefault(entity.uri, array("q"))
+        if len(numbers) < MAX_BACKLINKS:
+            numbers.append(number)
 
 
 def _write_static(root: Path, site: SiteWriter, vocab: Vocab) -> None:

@@ -165,8 +165,10 @@ class BuildState:
     def drop_file(self, label: str) -> None:
         self.db.execute("DELETE FROM files WHERE label = ?", (label,))
 
-    def put_record(self, row: RecordRow, entities: Iterable[Entity]) -> None:
-        self.db.execute(
+    def put_record(self, row: RecordRow, entities: Iterable[Entity]) -> int:
+        """Store a record's row and its entity contributions; returns the row's number, by
+        which `links` finds it again."""
+        cursor = self.db.execute(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.uri,
@@ -187,6 +189,24 @@ class BuildState:
             "INSERT INTO contribs VALUES (?, ?, ?, ?)",
             [(row.uri, e.uri, n, entity_json(e)) for n, e in enumerate(entities)],
         )
+        return int(cursor.lastrowid or 0)
+
+    def links(self, numbers: Iterable[int]) -> list[tuple[str, str]]:
+        """(URI, title or else ID) of the records `put_record` numbered so, in that order."""
+        wanted = list(numbers)
+        found: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.db.execute(
+                "SELECT rowid, uri, CASE WHEN title != '' THEN title ELSE id END FROM records "
+                f"WHERE rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((number, (uri, text)) for number, uri, text in rows)
+        return [found[n] for n in wanted if n in found]
+
+    def is_record(self, uri: str) -> bool:
+        return self.db.execute("SELECT 1 FROM records WHERE uri = ?", (uri,)).fetchone() is not None
 
     def move_record(self, uri: str, file: str, row: int, line: int | None) -> None:
         self.db.execute(
@@ -210,6 +230,10 @@ class BuildState:
     def ordered_uris(self) -> list[str]:
         """Every record's URI in source order."""
         return [uri for (uri,) in self.db.execute(_ORDERED.format(columns="r.uri"))]
+
+    def record_count(self) -> int:
+        """How many rows index_rows gives."""
+        return int(self.db.execute(_ORDERED.format(columns="count(*)")).fetchone()[0])
 
     def index_rows(self) -> Iterator[tuple[str, str, str, str]]:
         """(URI, ID, title, date) of every record in source order, for the index page."""
@@ -274,10 +298,16 @@ class BuildState:
 
     def replace_parts(self, parts: Iterable[Part]) -> None:
         self.db.execute("DELETE FROM parts")
+        self.put_parts(parts)
+
+    def put_parts(self, parts: Iterable[Part]) -> None:
         self.db.executemany(
             "INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(p.uri, p.section, p.kind, p.docid, *p.gz, *p.ttl, *p.js, *p.nq) for p in parts],
         )
+
+    def has_part(self, uri: str) -> bool:
+        return self.db.execute("SELECT 1 FROM parts WHERE uri = ?", (uri,)).fetchone() is not None
 
 
 _ORDERED = "SELECT {columns} FROM records r JOIN files f ON f.label = r.file ORDER BY f.rank, r.row"

@@ -7,6 +7,7 @@ order and link exactly alike, so that an incremental build's output is the full 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,27 @@ class DuplicateError(SourceError):
     """A record whose ID an earlier record already has; the later copy is not published."""
 
 
+class SeenIds:
+    """The (kind, ID) of every record read so far and where it was first read, in a private
+    temporary SQLite database: SQLite keeps a few megabytes of it in memory and the rest on
+    disk, where a dictionary of a million IDs would hold hundreds of megabytes."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")
+        self._db.execute(
+            "CREATE TABLE seen(kind TEXT, id TEXT, at TEXT NOT NULL, PRIMARY KEY (kind, id)) "
+            "WITHOUT ROWID"
+        )
+
+    def first(self, key: tuple[str, str], where: str) -> str | None:
+        """Where `key` was first seen, or None (and `where` is remembered) if it is new."""
+        row = self._db.execute("SELECT at FROM seen WHERE kind = ? AND id = ?", key).fetchone()
+        if row is not None:
+            return str(row[0])
+        self._db.execute("INSERT INTO seen VALUES (?, ?, ?)", (*key, where))
+        return None
+
+
 def deduplicated(
     items: Iterable[object], unit_keys: dict[str, tuple[str, str]] | None = None
 ) -> Iterator[object]:
@@ -162,21 +184,21 @@ def deduplicated(
     `unit_keys` gives the (kind, ID) of rows an incremental build did not parse again. A
     record's Cleaned notice (read just before it) is dropped with a duplicate copy: the record
     gets one row, the duplicate one."""
-    seen: dict[tuple[str, str], str] = {}
+    seen = SeenIds()
     held: Cleaned | None = None
     for item in items:
         if isinstance(item, Cleaned):
             held = item
             continue
         if isinstance(item, Unchanged) and unit_keys is not None:
-            seen.setdefault(unit_keys[item.unit], item.file)
+            seen.first(unit_keys[item.unit], item.file)
         elif isinstance(item, Record):
-            key = (item.kind, item.id)
             where = f"{item.origin.file}{f':{item.origin.line}' if item.origin.line else ''}"
-            if key in seen:
+            first = seen.first((item.kind, item.id), where)
+            if first is not None:
                 held = None
                 yield DuplicateError(
-                    f"duplicate record ID {item.id!r}, first read from {seen[key]}",
+                    f"duplicate record ID {item.id!r}, first read from {first}",
                     file=item.origin.file,
                     line=item.origins.get("id", item.origin).line,
                     field="id",
@@ -185,7 +207,6 @@ def deduplicated(
                     record_id=item.id,
                 )
                 continue
-            seen[key] = where
         if held is not None:
             yield held
             held = None
