@@ -191,9 +191,10 @@ class App:
                 return await self.query(build, request)
             endpoint_uri = f"{_origin(request)}/sparql"
             return endpoint.service_description(endpoint_uri, build.triples, accept)
-        chosen = endpoint.choose(parsed, accept, build.search_iri, build.prefixes)
-        if isinstance(chosen, Response):
-            return chosen
+        checked = endpoint.choose(parsed, accept, build.search_iri, build.prefixes)
+        if isinstance(checked, Response):
+            return checked
+        chosen, analysis = checked
         if chosen.name == "html":
             return await self.query(build, request)
         fmt = f"{chosen.name} {chosen.media_type}"
@@ -206,7 +207,12 @@ class App:
                 await asyncio.sleep(PENALTY)
                 return refused
             response = await asyncio.to_thread(
-                endpoint.answer, build.pool, parsed, chosen, self.config.query_row_limit
+                endpoint.answer,
+                build.pool,
+                parsed,
+                chosen,
+                self.config.query_row_limit,
+                analysis,
             )
         if build.answers is not None:
             build.answers.put(key, response)

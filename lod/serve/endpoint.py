@@ -27,7 +27,7 @@ from lod.formats import MediaType, negotiate, with_charset
 from lod.namespaces import expand
 from lod.serve.http import Request, Response, error
 from lod.serve.pool import Job, Runner
-from lod.sparql import GRAPH_WRITERS, analyse
+from lod.sparql import GRAPH_WRITERS, Analysis, analyse
 
 MAX_BODY = 1 << 20
 MAX_GET_QUERY = 8 * 1024
@@ -160,13 +160,15 @@ def _read_only() -> Response:
 
 def choose(
     protocol: Protocol, accept: str, search_iri: str, prefixes: dict[str, str]
-) -> MediaType | Response:
+) -> tuple[MediaType, Analysis] | Response:
     """Check the query's tokens (updates and federation are refused here, before any worker
-    sees it), then pick the answer's media type from the query form and `format` or `Accept`."""
+    sees it), then pick the answer's media type from the query form and `format` or `Accept`.
+    The analysis goes on to the worker with the query."""
     try:
-        form = analyse(protocol.query, search_iri, prefixes).form
+        analysis = analyse(protocol.query, search_iri, prefixes)
     except QueryError as exc:
         return error(STATUS[type(exc)], str(exc))
+    form = analysis.form
     offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
     wanted = protocol.params.get("format")
     if wanted:
@@ -179,10 +181,12 @@ def choose(
         return error(
             HTTPStatus.NOT_ACCEPTABLE, f"a {form} query can answer as: {listed}", Vary="Accept"
         )
-    return chosen
+    return chosen, analysis
 
 
-def answer(pool: Runner, protocol: Protocol, chosen: MediaType, row_limit: int) -> Response:
+def answer(
+    pool: Runner, protocol: Protocol, chosen: MediaType, row_limit: int, analysis: Analysis
+) -> Response:
     """Run the query on the pool and wrap the bytes; errors become safe 4xx/5xx answers."""
     try:
         result = pool.run(
@@ -192,6 +196,7 @@ def answer(pool: Runner, protocol: Protocol, chosen: MediaType, row_limit: int) 
                 row_limit,
                 protocol.default_graphs,
                 protocol.named_graphs,
+                analysis,
             )
         )
     except QueryError as exc:

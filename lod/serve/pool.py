@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lod.errors import LodError, QueryError, QueryTimeout
-from lod.sparql import Answer, answer_query
+from lod.sparql import Analysis, Answer, answer_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class Job:
     row_limit: int
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
+    analysis: Analysis | None = None
+    """The server's analysis of `text`, so that the worker need not tokenize it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ def _serve(setup: Setup, conn: Connection) -> None:
                 base_iri=setup.base_iri,
                 default_graphs=job.default_graphs,
                 named_graphs=job.named_graphs,
+                analysis=job.analysis,
             )
         except QueryError as exc:
             answer = exc
@@ -178,7 +181,9 @@ class QueryPool:
         self.setup = setup
         self.size = size
         self.timeout = timeout
-        self.idle: queue.Queue[_Worker] = queue.Queue()
+        # Last in, first out: the worker that answered last has the store's blocks the next
+        # query most likely needs in its cache; taking turns would spread them over all.
+        self.idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self.places = threading.Semaphore(size)
         self.retired = False
         self.long = 0
