@@ -124,7 +124,8 @@ def build(
         tmp = out.parent / f".{out.name}.building-{os.getpid()}"
         tmp.mkdir()
         try:
-            report = _build_into(files, tmp, config, out, print_, problem)
+            with Spool[State](tmp) as states:
+                report = _build_into(files, tmp, config, out, print_, problem, states)
             if config.strict and report.refused_by_strict:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
@@ -212,18 +213,6 @@ def _no_space(out: Path) -> Iterator[None]:
 
 
 def _build_into(
-    files: list[tuple[Path, str]],
-    root: Path,
-    config: Config,
-    previous: Path,
-    print_: str,
-    on_problem: Callable[[str], None],
-) -> BuildReport:
-    with Spool[State](root) as states:
-        return _build_with(files, root, config, previous, print_, on_problem, states)
-
-
-def _build_with(
     files: list[tuple[Path, str]],
     root: Path,
     config: Config,
