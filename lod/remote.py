@@ -46,6 +46,7 @@ from lod.harvest.http import Politeness, PoliteSession
 from lod.sparql import (
     BOOLEAN_WRITERS,
     QUERY_FORMS,
+    Analysis,
     Answer,
     Search,
     Token,
@@ -291,11 +292,13 @@ def answer_remote(
     timeout: float,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
+    analysis: Analysis | None = None,
 ) -> Answer:
     """lod.sparql.answer_query, answered by the external store: checked the same way, sent
-    with lod's prefixes and the build's base, cut at `row_limit`, stopped at `timeout`."""
+    with lod's prefixes and the build's base, cut at `row_limit`, stopped at `timeout`.
+    `analysis` is analyse(text) where the caller has it."""
     started = time.monotonic()
-    query = prepare_query(text, fmt, vocab_ns, search)
+    query = prepare_query(text, fmt, vocab_ns, search, analysis)
     tokens = tokenize(text)
     check_portable(tokens)
     analysis, fmt, prefixes, graph, expanded = (

@@ -72,6 +72,7 @@ class RemotePool:
             timeout=self.config.query_timeout,
             default_graphs=job.default_graphs,
             named_graphs=job.named_graphs,
+            analysis=job.analysis,
         )
 
     def graph(self, iri: str) -> list[Triple]:
