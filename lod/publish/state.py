@@ -198,8 +198,8 @@ class BuildState:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = self.db.execute(
-                "SELECT rowid, uri, CASE WHEN title != '' THEN title ELSE id END FROM records "
-                f"WHERE rowid IN ({','.join('?' * len(chunk))})",
+                f"SELECT r.rowid, r.uri, {_LINK_TEXT} FROM records r "
+                f"WHERE r.rowid IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
             found.update((number, (uri, text)) for number, uri, text in rows)
@@ -246,7 +246,7 @@ class BuildState:
     def contributions(self, entity: str) -> Iterator[tuple[str, str, str]]:
         """(record URI, record title or ID, contributed entity JSON) in source order."""
         yield from self.db.execute(
-            "SELECT r.uri, CASE WHEN r.title != '' THEN r.title ELSE r.id END, c.data FROM contribs c JOIN records r ON r.uri = c.record "
+            f"SELECT r.uri, {_LINK_TEXT}, c.data FROM contribs c JOIN records r ON r.uri = c.record "
             "JOIN files f ON f.label = r.file WHERE c.entity = ? "
             "ORDER BY f.rank, r.row, c.position",
             (entity,),
@@ -310,6 +310,8 @@ class BuildState:
         return self.db.execute("SELECT 1 FROM parts WHERE uri = ?", (uri,)).fetchone() is not None
 
 
+_LINK_TEXT = "CASE WHEN r.title != '' THEN r.title ELSE r.id END"
+"""A backlink's text: the record's title, or else its ID (full and incremental builds alike)."""
 _ORDERED = "SELECT {columns} FROM records r JOIN files f ON f.label = r.file ORDER BY f.rank, r.row"
 
 
