@@ -20,6 +20,7 @@ from lod.mapping import Mapper
 from lod.model import Origin, Record
 from lod.oaidc import DC_NS, oai_dc_xml
 from lod.publish.site import build
+from lod.publish.writer import record_sets
 from lod.uris import Minter
 from lod.vocab import load_vocab
 from tests.conftest import BASE, RECORDS, corpus_path
@@ -339,3 +340,21 @@ def test_oai_dc_gives_labels_and_codes_not_local_concepts() -> None:
     # without BCP 47 codes in the graph, the concept's ISO 639-2 match gives the code
     bare = [t for t in mapped.triples if t.predicate.value != "http://schema.org/inLanguage"]
     assert dc_elements(bare, mapped.uri)["language"] == ["jpn"]
+
+
+@pytest.mark.parametrize(
+    ("written", "spec", "name"),
+    [
+        ("Cable", "type:telegram", "Telegram"),
+        ("ciphered  telegram", "type:telegram", "Telegram"),
+        ("TELEGRAM", "type:telegram", "Telegram"),
+        ("Aide-mémoire", "type:aide-memoire", "Aide-mémoire"),
+        ("Field Notes", "type:field-notes", "Field Notes"),
+    ],
+)
+def test_oai_type_sets_follow_the_type_vocabulary(written: str, spec: str, name: str) -> None:
+    """Variants of a known type are one set named by its concept, or a harvest of
+    `type:telegram` misses the cables; a type outside the vocabulary keeps its own name."""
+    record = Record(id="s", source_format="t", origin=Origin("f"), doc_type=written)
+    sets = record_sets(MAPPER.map(record), record, MAPPER.minter, VOCAB)
+    assert {k: v for k, v in sets.items() if k.startswith("type:")} == {spec: name}

@@ -195,6 +195,7 @@ class Worker:
         self, root: Path, base_uri: str, generation: Generation, *, hold: bool = False
     ) -> None:
         vocab = load_vocab()
+        self.vocab = vocab
         self.minter = Minter(base_uri)
         self.mapper = Mapper(vocab, self.minter)
         self.site = SiteWriter(root, self.minter, vocab, hold=hold)
@@ -234,7 +235,7 @@ class Worker:
             item.origin.file,
             item.kind,
             item.unit or source_hash(item),
-            record_sets(mapped, item, self.minter),
+            record_sets(mapped, item, self.minter, self.vocab),
             item.origin.line,
         )
 
@@ -288,11 +289,17 @@ SET_GROUPS = {
 """OAI-PMH's top-level sets; a record is in a leaf such as `archive:aprf` and so in its parent."""
 
 
-def record_sets(mapped: Mapped, record: Record, minter: Minter) -> dict[str, str]:
-    """The record's set specs and names: its document type, holding archives, collections."""
+def record_sets(mapped: Mapped, record: Record, minter: Minter, vocab: Vocab) -> dict[str, str]:
+    """The record's set specs and names: its document type, holding archives, collections.
+    A type the vocabulary knows is its concept's set, whatever variant the source wrote
+    ("Cable", "telegram"), so a harvester asking for `type:telegram` gets every telegram."""
     sets: dict[str, str] = {}
     if record.doc_type:
-        sets[f"type:{slugify(record.doc_type)}"] = record.doc_type
+        known = vocab.doc_type(record.doc_type)
+        if known is None:
+            sets[f"type:{slugify(record.doc_type)}"] = record.doc_type
+        else:
+            sets[f"type:{known.slug}"] = known.label
     for entity in mapped.entities:
         if entity.kind in ("archive", "collection") and entity.uri in mapped.linked:
             sets[minter.path(entity.uri).replace("/", ":")] = entity.label
