@@ -460,3 +460,22 @@ def test_a_cleaned_row_is_reported_again_when_its_file_changes(tmp_path: Path) -
     assert again.incremental and first.cleaned == again.cleaned == 1
     assert [e["error"] for e in again.errors] == [e["error"] for e in first.errors]
     assert again.errors[0]["line"] == 2 and again.errors[0]["field"] == "title"
+
+
+def test_a_repaired_row_that_is_rejected_gets_one_report_row(tmp_path: Path) -> None:
+    """A repair notice says the record was published with the repaired value; a record whose
+    date is then impossible is not published, so its rejection is its only row, in a full
+    build and in an incremental one that reads its file again."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    rows = "record_id,title,original_publication_date\nc1,Bad\x07 title,1951-02-30\nc2,Fine,\n"
+    (src / "x.csv").write_text(rows)
+    first = build([src], out, config(T0), base_dir=src)
+    (src / "x.csv").write_text(rows.replace("Fine", "Finer"))
+    again = build([src], out, config(T1), base_dir=src)
+    assert again.incremental
+    for report in (first, again):
+        assert (report.published, report.rejected, report.cleaned) == (1, 1, 0)
+        assert [(e["kind"], e["record"], e["field"]) for e in report.errors] == [
+            ("rejected", "c1", "original_publication_date")
+        ]

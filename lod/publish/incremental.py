@@ -70,6 +70,7 @@ from lod.publish.steps import (
     report_error,
     report_skip,
     spans,
+    supersedes,
 )
 from lod.publish.validation import REPORT_FILE, assemble
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
@@ -273,7 +274,10 @@ class _Incremental:
                     continue
                 item = result
             if isinstance(item, SourceError):
-                notes.setdefault(item.file or "", []).append({"error": item})
+                file_notes = notes.setdefault(item.file or "", [])
+                if file_notes and supersedes(item, file_notes[-1].get("error")):
+                    file_notes.pop()
+                file_notes.append({"error": item})
         total = state.db.execute("SELECT count(*) FROM records").fetchone()[0]
         if len(done) > max(10, total // 10):
             return None

@@ -68,6 +68,7 @@ from lod.publish.steps import (
     index_entity,
     index_record,
     kind_of,
+    published_notices,
     record_row,
     record_state,
     report_error,
@@ -247,7 +248,7 @@ def _build_into(
         tqdm(unit=" records", disable=not show, desc="lod build") as bar,
     ):
         dumps = DumpWriter(root / "dumps", prefixes_for(minter.vocab), loader)
-        for result in run(do_record, deduplicated(read_files(files))):
+        for result in published_notices(run(do_record, deduplicated(read_files(files)))):
             if isinstance(result, Skipped):
                 entry = {"file": result.file, "reason": result.reason}
                 report_skip(report, entry, on_problem)

@@ -84,6 +84,34 @@ def _count(report: BuildReport, entry: dict[str, Any]) -> None:
     report.errors.append(entry)
 
 
+def supersedes(error: SourceError, previous: object) -> bool:
+    """Whether `error`, a record's rejection, replaces the repair notice read just before it:
+    a Cleaned notice says the record was published with a repaired value, which a record that
+    was then rejected was not. The rejection is its one report row."""
+    return (
+        isinstance(previous, Cleaned)
+        and not isinstance(error, Cleaned)
+        and previous.record_id == error.record_id
+        and previous.file == error.file
+    )
+
+
+def published_notices(results: Iterable[object]) -> Iterator[object]:
+    """The workers' results with each repair notice held until its record's result: dropped
+    when that is a rejection (`supersedes`), passed on otherwise."""
+    held: Cleaned | None = None
+    for item in results:
+        if held is not None and not (isinstance(item, SourceError) and supersedes(item, held)):
+            yield held
+        held = None
+        if isinstance(item, Cleaned):
+            held = item
+            continue
+        yield item
+    if held is not None:
+        yield held
+
+
 def record_row(done: RecordDone, row: int) -> RecordRow:
     return RecordRow(
         done.uri,
