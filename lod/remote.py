@@ -41,8 +41,11 @@ from lod.errors import (
     QueryTimeout,
     QueryUnavailable,
     StoreError,
+    TooLargeError,
 )
 from lod.harvest.http import Politeness, PoliteSession
+from lod.model import Origin
+from lod.sources.rdf import MAX_BYTES, parse_graph
 from lod.sparql import (
     BOOLEAN_WRITERS,
     QUERY_FORMS,
@@ -66,7 +69,12 @@ GRAPH_TYPES = {
     "application/rdf+xml": RdfFormat.RDF_XML,
 }
 """What a store may answer a CONSTRUCT with (Virtuoso names N-Triples text/plain)."""
+STREAM_TYPES = {kind: f for kind, f in GRAPH_TYPES.items() if f is not RdfFormat.RDF_XML}
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+"""A resource's graph, read whole and held to the limits of untrusted RDF (`parse_graph`)."""
+STREAM_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+"""A CONSTRUCT answer, parsed as it streams to the client under the row and time limits: only
+formats whose parser needs no other limit. RDF/XML's nesting can be measured only whole."""
 UPLOAD_TYPE = "text/turtle"
 """N-Triples are Turtle, and every Graph Store implementation reads Turtle (Virtuoso 7 does
 not know the N-Triples media type)."""
@@ -146,15 +154,28 @@ class RemoteStore:
         """The triples of one named graph (by a CONSTRUCT query: only the query endpoint is
         needed to serve documents)."""
         text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
-        response = self._query(text, GRAPH_ACCEPT)
-        return list(read_triples(response.content, response, self.endpoints.query))
+        url = self.endpoints.query
+        with self._query(text, GRAPH_ACCEPT, stream=True) as response:
+            rdf_format = graph_format(response, url, GRAPH_TYPES)
+            data = bytearray()
+            for chunk in response.iter_content(1 << 16):
+                data += chunk
+                if len(data) > MAX_BYTES:
+                    raise StoreError(f"{url}: the graph <{iri}> is over {MAX_BYTES:,} bytes")
+        try:
+            return parse_graph(bytes(data), rdf_format, origin=Origin(url), record_id=iri)
+        except TooLargeError as exc:
+            raise StoreError(f"{url}: the graph <{iri}> is refused: {exc.message}") from exc
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"{url}: unreadable graph <{iri}>: {exc}") from exc
 
-    def _query(self, text: str, accept: str) -> requests.Response:
+    def _query(self, text: str, accept: str, stream: bool = False) -> requests.Response:
         return self.session.request(
             "POST",
             self.endpoints.query,
             data={"query": text},
             headers={"Accept": accept},
+            stream=stream,
         )
 
     # --- writing --------------------------------------------------------------------------
@@ -220,16 +241,22 @@ def boolean(result: QueryBoolean | QuerySolutions) -> bool:
     )
 
 
-def read_triples(source: bytes | IO[bytes], response: requests.Response, url: str) -> Any:
-    """Triples from a CONSTRUCT answer, in whichever RDF format the store chose."""
+def graph_format(response: requests.Response, url: str, known: dict[str, RdfFormat]) -> RdfFormat:
+    """The RDF format of a graph answer, which must be one of those asked for."""
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    rdf_format = GRAPH_TYPES.get(kind)
+    rdf_format = known.get(kind)
     if rdf_format is None:
         raise StoreError(f"{url}: answered a graph query as {kind or 'no media type'}")
+    return rdf_format
+
+
+def read_triples(source: IO[bytes], response: requests.Response, url: str) -> Any:
+    """Triples from a streamed CONSTRUCT answer, in a format of STREAM_ACCEPT."""
+    rdf_format = graph_format(response, url, STREAM_TYPES)
     try:
         return parse(source, rdf_format)
     except SyntaxError as exc:
-        raise StoreError(f"{url}: unreadable {kind} answer: {exc}") from exc
+        raise StoreError(f"{url}: unreadable {rdf_format.media_type} answer: {exc}") from exc
 
 
 # --- the read-only path of `lod serve --store` -----------------------------------------------
@@ -331,7 +358,7 @@ def answer_remote(
         response = remote.session.session.post(
             remote.endpoints.query,
             data=params,
-            headers={"Accept": GRAPH_ACCEPT if graph else RESULTS_JSON},
+            headers={"Accept": STREAM_ACCEPT if graph else RESULTS_JSON},
             timeout=max(0.1, until - time.monotonic()),
             stream=True,
         )
