@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Fail the whole build, writing nothing, if any record is rejected or violates the SHACL "
         "shapes (warnings pass).",
     ),
+    Setting(
+        "index_page_size",
+        1000,
+        "Records listed on each page of index.html; the next pages are index-2.html, "
+        "index-3.html, and so on.",
+    ),
     Setting("progress", True, "Show a progress bar when the output is a terminal."),
     Setting("workers", 0, "Build worker processes; 0 means one per core, 1 builds in-process."),
     Setting(
@@ -126,6 +132,7 @@ class Config:
     thing_redirect: bool = True
     query_timeout: float = 30.0
     query_row_limit: int = 100_000
+    index_page_size: int = 1000
     query_workers: int = 0
     serve_workers: int = 1
     admin_email: str = ""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -479,3 +481,45 @@ def test_a_repaired_row_that_is_rejected_gets_one_report_row(tmp_path: Path) -> 
         assert [(e["kind"], e["record"], e["field"]) for e in report.errors] == [
             ("rejected", "c1", "original_publication_date")
         ]
+
+
+def index_pages(site: Path) -> list[tuple[str, list[str], str, str]]:
+    """Follow index.html's rel=next chain: each page's name, record IDs, prev and next."""
+    found, name = [], "index.html"
+    while name:
+        page = (site / name).read_text(encoding="utf-8")
+        ids = re.findall(r'<span class="meta">[^<]* · ([^<]+)</span></li>', page)
+        prev = re.search(r'<link rel="prev" href="([^"]+)">', page)
+        after = re.search(r'<link rel="next" href="([^"]+)">', page)
+        found.append((name, ids, prev[1] if prev else "", after[1] if after else ""))
+        name = after[1] if after else ""
+    return found
+
+
+def test_the_index_is_paged_and_an_incremental_build_drops_pages_it_no_longer_has(
+    tmp_path: Path,
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    rows = "record_id,title\n" + "".join(f"r{n},Record {n}\n" for n in range(1, 6))
+    (src / "x.csv").write_text(rows)
+    paged = replace(config(T0), index_page_size=2)
+    build([src], out, paged, base_dir=src)
+    assert index_pages(out) == [
+        ("index.html", ["r1", "r2"], "", "index-2.html"),
+        ("index-2.html", ["r3", "r4"], "index.html", "index-3.html"),
+        ("index-3.html", ["r5"], "index-2.html", ""),
+    ]
+    assert "Records 3–4 of 5" in (out / "index-2.html").read_text(encoding="utf-8")
+    (src / "x.csv").write_text(rows.replace("r5,Record 5\n", "").replace("r4,Record 4\n", ""))
+    again = build([src], out, replace(paged, source_date_epoch=T1), base_dir=src)
+    assert again.incremental
+    assert index_pages(out) == [
+        ("index.html", ["r1", "r2"], "", "index-2.html"),
+        ("index-2.html", ["r3"], "index.html", ""),
+    ]
+    assert not (out / "index-3.html").exists()
+    build([src], out, replace(config(T1), index_page_size=5000), base_dir=src)
+    assert index_pages(out) == [("index.html", ["r1", "r2", "r3"], "", "")]
+    assert "Records " not in (out / "index.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.glob("index*.html")) == ["index.html"]

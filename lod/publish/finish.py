@@ -170,33 +170,7 @@ def write_pages(
     dumps: list[Dump],
 ) -> None:
     """index.html, the sitemap, robots.txt, report.json, build.json and the output marker."""
-    from lod.publish.html import environment
-
-    # The rows are written here, not by the template: 100,000 rows through Jinja took seconds,
-    # and a million of them, joined, would hold the whole page in memory.
-    slot = "\x00rows\x00"
-    html = (
-        environment()
-        .get_template("index.html")
-        .render(
-            title=config.title,
-            description=config.description,
-            count=state.record_count(),
-            items=Markup(slot),
-            triples=report.triples,
-            dumps=[{"path": d.path, "label": d.label} for d in dumps],
-        )
-    )
-    head, tail = html.rsplit(slot, 1)
-    with (root / "index.html").open("w", encoding="utf-8") as page:
-        page.write(head)
-        for uri, record_id, title, date in state.index_rows():
-            page.write(
-                f'<li><a href="{escape_html("doc/" + minter.path(uri) + ".html")}">'
-                f"{escape_html(title or record_id)}</a> "
-                f'<span class="meta">{escape_html(date)} · {escape_html(record_id)}</span></li>\n'
-            )
-        page.write(tail)
+    write_index(root, config, minter, state, report, dumps)
     write_sitemap(root, minter, log)
     (root / "robots.txt").write_text(
         f"User-agent: *\nAllow: /\nSitemap: {minter.base}sitemap.xml\n", encoding="utf-8"
@@ -214,6 +188,56 @@ def write_pages(
         json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (root / MARKER).write_text("lod build output\n", encoding="utf-8")
+
+
+def index_page_name(number: int) -> str:
+    return "index.html" if number == 1 else f"index-{number}.html"
+
+
+def write_index(
+    root: Path,
+    config: Config,
+    minter: Minter,
+    state: BuildState,
+    report: BuildReport,
+    dumps: list[Dump],
+) -> None:
+    """The records in source order, `index_page_size` to a page, each page linking the next
+    and the previous (rel next/prev): a million records on one page (250 MB) is more than a
+    browser opens. The rows are written here, not by the template: 100,000 rows through Jinja
+    took seconds, and rows joined would hold a page in memory."""
+    from lod.publish.html import environment
+
+    template = environment().get_template("index.html")
+    size = max(1, config.index_page_size)
+    count = state.record_count()
+    pages = max(1, -(-count // size))
+    rows = state.index_rows()
+    slot = "\x00rows\x00"
+    for number in range(1, pages + 1):
+        first = (number - 1) * size
+        html = template.render(
+            title=config.title,
+            description=config.description,
+            count=count,
+            items=Markup(slot),
+            triples=report.triples,
+            dumps=[{"path": d.path, "label": d.label} for d in dumps],
+            shown=f"{first + 1:,}–{min(count, first + size):,} of {count:,}" if pages > 1 else "",
+            previous=index_page_name(number - 1) if number > 1 else "",
+            next=index_page_name(number + 1) if number < pages else "",
+        )
+        head, tail = html.rsplit(slot, 1)
+        with (root / index_page_name(number)).open("w", encoding="utf-8") as page:
+            page.write(head)
+            for uri, record_id, title, date in itertools.islice(rows, size):
+                page.write(
+                    f'<li><a href="{escape_html("doc/" + minter.path(uri) + ".html")}">'
+                    f"{escape_html(title or record_id)}</a> "
+                    f'<span class="meta">{escape_html(date)} · {escape_html(record_id)}</span>'
+                    "</li>\n"
+                )
+            page.write(tail)
 
 
 def write_sitemap(root: Path, minter: Minter, log: ChangeLog) -> None:

@@ -420,7 +420,7 @@ class _Incremental:
         log.close()
         deletions = [
             "doc/" + minter.path(uri) + suffix for uri in gone for suffix in FORMATS
-        ] + self._stale_sitemaps()
+        ] + self._stale("sitemaps/*.xml", "index-*.html")
         return report, _Plan(deletions)
 
     def _merge(self, uri: str) -> tuple[Entity | None, list[dict[str, str]]]:
@@ -548,12 +548,14 @@ class _Incremental:
             store.remove_graph(report)
         return store, count
 
-    def _stale_sitemaps(self) -> list[str]:
-        folder = self.out / "sitemaps"
-        if not folder.is_dir():
-            return []
-        fresh = {p.name for p in (self.stage / "sitemaps").glob("*.xml")}
-        return [f"sitemaps/{p.name}" for p in folder.glob("*.xml") if p.name not in fresh]
+    def _stale(self, *patterns: str) -> list[str]:
+        """Numbered files of the last build (sitemap parts, index pages) this one has fewer of."""
+        return [
+            path.relative_to(self.out).as_posix()
+            for pattern in patterns
+            for path in sorted(self.out.glob(pattern))
+            if not (self.stage / path.relative_to(self.out)).exists()
+        ]
 
 
 # --- committing --------------------------------------------------------------------------------
