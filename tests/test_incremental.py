@@ -18,6 +18,7 @@ from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from lod.changelog import LOG_FILE, ChangeLog
 from lod.config import Config
+from lod.publish.finish import BuildReport
 from lod.publish.site import build
 from lod.publish.state import STATE_FILE
 
@@ -449,16 +450,21 @@ def test_an_unchanged_build_reports_what_the_last_one_did(tmp_path: Path, source
     assert any(p.startswith("notice: notes.md") for p in problems)
 
 
-def test_a_cleaned_row_is_reported_again_when_its_file_changes(tmp_path: Path) -> None:
-    """An incremental build skips the rows it knows, but a row lod repairs (issue 7: control
-    characters, scripts, mojibake) is read again so that its report row stays."""
+def build_then_edit(tmp_path: Path, rows: str) -> tuple[BuildReport, BuildReport]:
+    """A build of one CSV file, then one after the row titled "Fine" is retitled (the file
+    is read again, its other rows unchanged)."""
     src, out = tmp_path / "src", tmp_path / "site"
     src.mkdir()
-    rows = "record_id,title\nc1,Bad\x07 title\nc2,Fine\n"
     (src / "x.csv").write_text(rows)
     first = build([src], out, config(T0), base_dir=src)
     (src / "x.csv").write_text(rows.replace("Fine", "Finer"))
-    again = build([src], out, config(T1), base_dir=src)
+    return first, build([src], out, config(T1), base_dir=src)
+
+
+def test_a_cleaned_row_is_reported_again_when_its_file_changes(tmp_path: Path) -> None:
+    """An incremental build skips the rows it knows, but a row lod repairs (issue 7: control
+    characters, scripts, mojibake) is read again so that its report row stays."""
+    first, again = build_then_edit(tmp_path, "record_id,title\nc1,Bad\x07 title\nc2,Fine\n")
     assert again.incremental and first.cleaned == again.cleaned == 1
     assert [e["error"] for e in again.errors] == [e["error"] for e in first.errors]
     assert again.errors[0]["line"] == 2 and again.errors[0]["field"] == "title"
@@ -468,13 +474,8 @@ def test_a_repaired_row_that_is_rejected_gets_one_report_row(tmp_path: Path) -> 
     """A repair notice says the record was published with the repaired value; a record whose
     date is then impossible is not published, so its rejection is its only row, in a full
     build and in an incremental one that reads its file again."""
-    src, out = tmp_path / "src", tmp_path / "site"
-    src.mkdir()
     rows = "record_id,title,original_publication_date\nc1,Bad\x07 title,1951-02-30\nc2,Fine,\n"
-    (src / "x.csv").write_text(rows)
-    first = build([src], out, config(T0), base_dir=src)
-    (src / "x.csv").write_text(rows.replace("Fine", "Finer"))
-    again = build([src], out, config(T1), base_dir=src)
+    first, again = build_then_edit(tmp_path, rows)
     assert again.incremental
     for report in (first, again):
         assert (report.published, report.rejected, report.cleaned) == (1, 1, 0)
