@@ -214,6 +214,7 @@ def write_index(
     pages = max(1, -(-count // size))
     rows = state.index_rows()
     slot = "\x00rows\x00"
+    links = [{"path": d.path, "label": d.label} for d in dumps]
     for number in range(1, pages + 1):
         first = (number - 1) * size
         html = template.render(
@@ -222,7 +223,7 @@ def write_index(
             count=count,
             items=Markup(slot),
             triples=report.triples,
-            dumps=[{"path": d.path, "label": d.label} for d in dumps],
+            dumps=links,
             shown=f"{first + 1:,}–{min(count, first + size):,} of {count:,}" if pages > 1 else "",
             previous=index_page_name(number - 1) if number > 1 else "",
             next=index_page_name(number + 1) if number < pages else "",
