@@ -45,6 +45,7 @@ from lod.publish.finish import (
     store_quads,
     write_pages,
 )
+from lod.publish.removal import remove_tree
 from lod.publish.state import (
     ENTITIES,
     RECORDS,
@@ -115,16 +116,16 @@ def update(
             on_problem(f"notice: {out}: cannot build incrementally ({exc!r}); building it all")
             result = None
         if result is None:
-            shutil.rmtree(stage, ignore_errors=True)
+            remove_tree(stage)
             return None
         report, plan = result
         if config.strict and report.refused_by_strict:
-            shutil.rmtree(stage, ignore_errors=True)
+            remove_tree(stage)
             return report
         commit(stage, out, plan.deletions)
         return report
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        remove_tree(stage)
         raise
 
 
@@ -663,7 +664,7 @@ def discard(folder: Path, out: Path) -> None:
     try:
         os.rename(folder, old)
     except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder)
         return
     delete_later(old)
 

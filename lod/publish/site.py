@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -56,6 +55,7 @@ from lod.publish.finish import (
     write_pages,
 )
 from lod.publish.incremental import delete_later, discard, interrupted, recover, update
+from lod.publish.removal import remove_tree
 from lod.publish.runners import runner
 from lod.publish.spool import Spool
 from lod.publish.state import ENTITIES, RECORDS, STATE_FILE, BuildState, FileRow, Part
@@ -128,12 +128,12 @@ def build(
             with Spool[State](tmp) as states:
                 report = _build_into(files, tmp, config, out, print_, problem, states)
             if config.strict and report.refused_by_strict:
-                shutil.rmtree(tmp, ignore_errors=True)
+                remove_tree(tmp)
                 return report
             _swap(tmp, out)
             return report
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
             raise
 
 
