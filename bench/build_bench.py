@@ -183,12 +183,22 @@ def measure(pipeline: str, sources: Path, out: Path, *, keep: bool = False) -> d
     out.parent.mkdir(parents=True, exist_ok=True)
     if pipeline != "lod":
         out.mkdir()
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", pipeline, str(sources), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    # The child's messages go to a file as they come: a run killed or failed hours in (the
+    # 1M build) still tells why, where a captured pipe would have been lost with the run.
+    log = out.parent / f"{out.name}.{pipeline}.log"
+    with log.open("w") as errors:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", pipeline, str(sources), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(
+            f"the {pipeline} build of {sources} failed (exit {proc.returncode}); "
+            f"its last messages:\n{tail}\nall of them: {log}"
+        )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["size_mb"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
     if not keep:
