@@ -37,6 +37,15 @@ def test_deletes_links_without_following_them(tmp_path: Path) -> None:
     assert (outside / "precious.ttl").read_text() == "kept"
 
 
+def test_a_link_given_as_the_folder_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "precious.ttl").write_text("kept")
+    (tmp_path / "link").symlink_to(target, target_is_directory=True)
+    remove_tree(tmp_path / "link")
+    assert (target / "precious.ttl").read_text() == "kept"
+
+
 def test_a_missing_folder_is_not_an_error(tmp_path: Path) -> None:
     remove_tree(tmp_path / "never-made")
     assert list(tmp_path.iterdir()) == []

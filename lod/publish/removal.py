@@ -42,7 +42,8 @@ def _delete_files(folder: Path) -> tuple[int, list[Path]]:
     deleted = 0
     subfolders: list[Path] = []
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        # O_NOFOLLOW: a folder swapped for a link after it was listed is not followed.
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
         return deleted, subfolders
     try:
