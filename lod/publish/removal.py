@@ -60,7 +60,7 @@ def _delete_files(folder: Path) -> tuple[int, list[Path]]:
     return deleted, subfolders
 
 
-def _is_folder(entry: os.DirEntry[bytes] | os.DirEntry[str]) -> bool:
+def _is_folder(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
