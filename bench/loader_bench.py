@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.store_bench import copies  # noqa: E402
+from bench.store_bench import write_stream  # noqa: E402
 
 
 def main() -> None:
@@ -37,9 +37,7 @@ def main() -> None:
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     stream, store = args.work / "stream.nq", args.work / "store"
-    with stream.open("wb") as out:
-        for data in copies(args.dump, args.copies):
-            out.write(data)
+    write_stream(args.dump, args.copies, stream)
     loader = args.loader.resolve()
     # The loader's own checkout first on the path, so that an older version runs its own code.
     path = os.pathsep.join([str(loader.parent.parent), str(ROOT)])

@@ -50,6 +50,13 @@ def copies(dump: Path, count: int, block: int = 1 << 24) -> Iterator[bytes]:
             yield rest.replace(RECORD, renamed)
 
 
+def write_stream(dump: Path, count: int, stream: Path) -> None:
+    """copies() written to `stream`: one file that a single bulk load or the loader reads."""
+    with stream.open("wb") as out:
+        for data in copies(dump, count):
+            out.write(data)
+
+
 def size_of(folder: Path) -> tuple[int, float]:
     files = [p for p in folder.iterdir() if p.is_file()]
     return len(files), sum(p.stat().st_size for p in files) / 2**30
@@ -71,9 +78,7 @@ def main() -> None:
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     stream = args.work / "stream.nq"
-    with stream.open("wb") as out:
-        for data in copies(args.dump, args.copies):
-            out.write(data)
+    write_stream(args.dump, args.copies, stream)
     started = time.perf_counter()
     store = Store(str(loaded))
     # One bulk load of one stream, as the loader reads its standard input: each bulk_load call
