@@ -46,6 +46,7 @@ from bench.build_bench import measure  # noqa: E402
 from bench.serve_bench import Server, free_port, lod_server, nginx_server, wrk  # noqa: E402
 from bench.synth import generate  # noqa: E402
 from bench.timing import alternated, p95  # noqa: E402
+from lod.statistics import STATS_FILE  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/"
 JSON_RESULTS = "application/sparql-results+json"
@@ -295,14 +296,19 @@ def lod_serving(site: Path, store: str | None = None) -> Iterator[str]:
         server.stop()
 
 
-def load_virtuoso(folder: Path, dump: Path) -> None:
+def load_virtuoso(folder: Path, site: Path) -> None:
     """Virtuoso's bulk loader on lod's N-Quads dump (a graph per resource, as `lod push`
-    writes them); the dump goes into the server's folder, the one directory it may read."""
-    os.link(dump, folder / "dataset.nq.gz")
+    writes them) and the build's record counts (stats.ttl, in its graph, as `lod push` sends
+    it); the files go into the server's folder, the one directory it may read."""
+    os.link(site / "dumps" / "dataset.nq.gz", folder / "dataset.nq.gz")
+    os.link(site / STATS_FILE, folder / STATS_FILE)
     ini = (folder / "virtuoso.ini").read_text()
     sql_port = ini.split("[Parameters]")[1].split("ServerPort = ")[1].split()[0]
     isql = shutil.which("isql-vt") or shutil.which("isql") or "isql-vt"
-    script = f"ld_dir('.', 'dataset.nq.gz', '{BASE}'); rdf_loader_run(); checkpoint;"
+    script = (
+        f"ld_dir('.', 'dataset.nq.gz', '{BASE}'); ld_dir('.', '{STATS_FILE}', "
+        f"'{BASE}{STATS_FILE}'); rdf_loader_run(); checkpoint;"
+    )
     subprocess.run(
         [isql, sql_port, "dba", "dba", "exec=" + script],
         check=True,
@@ -356,7 +362,7 @@ def sparql_columns(site: Path, work: Path, reps: int) -> tuple[list[Column], dic
             shutil.copytree(site / "store", folder / "data")
         with start(folder) as server:
             if name == "Virtuoso":
-                load_virtuoso(folder, site / "dumps" / "dataset.nq.gz")
+                load_virtuoso(folder, site)
             print(f"sparql: {name} loaded in {time.monotonic() - started:.0f} s", file=sys.stderr)
             straight = Client(server.query)
             run_all(direct, lambda q, c=straight: http_runner(c, q))

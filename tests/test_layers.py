@@ -13,7 +13,7 @@ FLOORS = [
     {"sources", "harvest"},
     {"authorities", "concepts", "mentions"},
     {"mapping", "passthrough", "provenance"},
-    {"jsonld", "formats", "store", "textindex", "sparql", "changelog"},
+    {"jsonld", "formats", "store", "textindex", "sparql", "changelog", "statistics"},
     {"remote"},
     {"publish", "push"},
     {"serve"},

@@ -77,6 +77,7 @@ from lod.publish.validation import REPORT_FILE, assemble
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
 from lod.sources import Skipped, read_files
 from lod.sources.units import Unchanged
+from lod.statistics import STATS_FILE, statistics_quads, write_statistics
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.vocab import VOCAB_DIR
@@ -414,7 +415,10 @@ class _Incremental:
             modified=modified_date(self.config, lastmods),
             agent=Provenance(self.config.base_uri, minter.vocab, self.made).agent_triples(),
         )
-        store.extend(store_quads(described))
+        statistics = write_statistics(
+            self.stage, self.config.base_uri, minter.vocab, minter.dataset, store
+        )
+        store.extend(store_quads(described) + statistics_quads(self.config.base_uri, statistics))
         store.flush()
         del store
         write_pages(self.stage, self.config, minter, state, log, report, dump_list)
@@ -544,9 +548,10 @@ class _Incremental:
                 store.add(quad)
                 count += 1
         store.clear_graph(DefaultGraph())
-        report = NamedNode(self.config.base_uri + REPORT_FILE)
-        if store.contains_named_graph(report):
-            store.remove_graph(report)
+        for name in (REPORT_FILE, STATS_FILE):
+            graph = NamedNode(self.config.base_uri + name)
+            if store.contains_named_graph(graph):
+                store.remove_graph(graph)
         return store, count
 
     def _stale(self, *patterns: str) -> list[str]:

@@ -83,6 +83,7 @@ from lod.publish.writer import (
     do_record,
 )
 from lod.sources import Skipped, read_files, source_files
+from lod.statistics import statistics_quads, write_statistics
 from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
@@ -321,7 +322,8 @@ def _build_into(
         modified=modified_date(config, [newest]),
         agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
     )
-    store.bulk_extend(store_quads(described))
+    statistics = write_statistics(root, config.base_uri, minter.vocab, minter.dataset, store)
+    store.bulk_extend(store_quads(described) + statistics_quads(config.base_uri, statistics))
     store.flush()
     write_pages(root, config, minter, state, log, report, dump_list)
     log.close()

@@ -1,0 +1,110 @@
+"""The build's record counts (stats.ttl, lod.statistics): the curated count queries that read
+them answer exactly as the same questions asked of every record (tests/direct_queries/), after
+a full build and after an incremental one."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import BASE, RECORDS, corpus_path
+from pyoxigraph import NamedNode, QuerySolutions, RdfFormat, Store, parse
+
+from lod.config import Config
+from lod.curated import load_curated
+from lod.publish.site import build
+from lod.statistics import CUBES, QB, STATS_FILE, cube_query
+
+DIRECT = Path(__file__).parent / "direct_queries"
+CURATED = {query.slug: query.sparql for query in load_curated()}
+COUNTED = sorted(path.stem for path in DIRECT.glob("*.rq"))
+
+
+def rows(store: Store, sparql: str) -> Counter[tuple[str, ...]]:
+    """Every solution as a tuple of its bindings' N-Triples forms, with multiplicity."""
+    solutions = store.query(sparql, use_default_graph_as_union=True)
+    assert isinstance(solutions, QuerySolutions)
+    names = [v.value for v in solutions.variables]
+    return Counter(tuple(str(s[n]) if s[n] is not None else "" for n in names) for s in solutions)
+
+
+def same_answers(store: Store) -> None:
+    for slug in COUNTED:
+        direct = rows(store, (DIRECT / f"{slug}.rq").read_text(encoding="utf-8"))
+        assert direct, f"{slug}: the direct query finds nothing to count"
+        assert rows(store, CURATED[slug]) == direct, slug
+
+
+def test_every_counting_question_has_its_direct_form() -> None:
+    assert len(COUNTED) == 5 and set(COUNTED) <= set(CURATED)
+    for slug in COUNTED:
+        assert "sdmx-measure:obsValue" in CURATED[slug]
+        assert "COUNT(" in (DIRECT / f"{slug}.rq").read_text(encoding="utf-8")
+    for cube in CUBES:
+        assert "?records" in cube_query(cube.slug)
+
+
+def test_counts_of_the_sample_records_answer_as_every_record_does(records_site: Path) -> None:
+    same_answers(Store.read_only(str(records_site / "store")))
+
+
+@pytest.mark.corpus
+def test_counts_of_the_corpus_answer_as_every_record_does(corpus_site: Path) -> None:
+    same_answers(Store.read_only(str(corpus_site / "store")))
+
+
+def test_the_statistics_file_is_the_stores_graph(records_site: Path) -> None:
+    store = Store.read_only(str(records_site / "store"))
+    graph = NamedNode(BASE + STATS_FILE)
+    in_store = {str(q.triple) for q in store.quads_for_pattern(None, None, None, graph)}
+    in_file = {
+        str(t.triple)
+        for t in parse(
+            (records_site / STATS_FILE).read_bytes(),
+            RdfFormat.TURTLE,
+            base_iri=BASE,
+            without_named_graphs=True,
+        )
+    }
+    assert in_store == in_file and in_store
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    datasets = {
+        q.subject.value
+        for q in store.quads_for_pattern(None, rdf_type, NamedNode(QB + "DataSet"), graph)
+    }
+    assert datasets == {f"{BASE}{STATS_FILE}#{cube.slug}" for cube in CUBES}
+
+
+@pytest.mark.corpus
+def test_an_incremental_build_recounts(tmp_path: Path) -> None:
+    """Dropping a dated record with a holding archive takes it out of its year's count."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    scrape = sources / "scrape.csv"
+    shutil.copy(corpus_path("wilson-da", "scrape", "wilson_archive.csv"), scrape)
+    shutil.copy(RECORDS / "112095.txt", sources / "112095.txt")
+    out = tmp_path / "site"
+    config = Config(base_uri=BASE, progress=False, workers=1, source_date_epoch=1_700_000_000)
+    build([sources], out, config, base_dir=sources)
+    query = CURATED["documents-per-archive-per-year"]
+    before = rows(Store.read_only(str(out / "store")), query)
+
+    with scrape.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    kept = table[1:]
+    with scrape.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(table[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    report = build([sources], out, config, base_dir=sources)
+    assert report.incremental and report.changes["deleted"] >= 1
+
+    store = Store.read_only(str(out / "store"))
+    same_answers(store)
+    after = rows(store, query)
+    assert sum(int(r[-1].split('"')[1]) for r in after.elements()) == (
+        sum(int(r[-1].split('"')[1]) for r in before.elements()) - 1
+    )
