@@ -108,3 +108,20 @@ def test_an_incremental_build_recounts(tmp_path: Path) -> None:
     assert sum(int(r[-1].split('"')[1]) for r in after.elements()) == (
         sum(int(r[-1].split('"')[1]) for r in before.elements()) - 1
     )
+
+
+def test_the_dataset_description_leads_to_the_counts(records_site: Path) -> None:
+    """A harvester reading /.well-known/void finds stats.ttl, and each cube names the dataset."""
+    void = parse((records_site / ".well-known/void").read_bytes(), RdfFormat.TURTLE, base_iri=BASE)
+    see_also = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+    assert NamedNode(BASE + STATS_FILE) in {
+        t.object
+        for t in void
+        if t.subject == NamedNode(BASE + "dataset") and t.predicate == NamedNode(see_also)
+    }
+    counts = parse((records_site / STATS_FILE).read_bytes(), RdfFormat.TURTLE, base_iri=BASE)
+    derived = NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+    sources = {t.subject.value: t.object for t in counts if t.predicate == derived}
+    assert sources == {
+        f"{BASE}{STATS_FILE}#{cube.slug}": NamedNode(BASE + "dataset") for cube in CUBES
+    }

@@ -9,6 +9,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from lod.config import Config
 from lod.dates import XSD
 from lod.namespaces import expand
+from lod.statistics import STATS_FILE
 
 SPDX = "http://spdx.org/rdf/terms#"
 
@@ -62,6 +63,8 @@ def dataset_triples(
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/N-Triples")),
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/JSON-LD")),
         Triple(s, p("void:feature"), NamedNode("http://www.w3.org/ns/formats/RDF_XML")),
+        # The record counts (lod.statistics), whose cubes say prov:wasDerivedFrom this dataset.
+        Triple(s, p("rdfs:seeAlso"), NamedNode(base + STATS_FILE)),
     ]
     if modified:
         out.append(
