@@ -64,9 +64,10 @@ class AnonPeak:
 
 def count(store_dir: str) -> None:
     """The child: the build's statistics step on the store, as JSON on stdout."""
-    from pyoxigraph import Store
+    from pyoxigraph import NamedNode, Store
 
-    from lod.statistics import CUBES, cube_query, statistics_quads, write_statistics
+    from lod.publish.finish import in_graph
+    from lod.statistics import CUBES, cube_query, statistics_graph, write_statistics
 
     store = Store(store_dir)
     opened = anon_mb()
@@ -79,7 +80,7 @@ def count(store_dir: str) -> None:
     started = time.perf_counter()
     site = Path(store_dir).parent
     triples = write_statistics(site, BASE, BASE + "vocab/lod#", BASE + "dataset", store)
-    store.bulk_extend(statistics_quads(BASE, triples))
+    store.bulk_extend(in_graph(triples, NamedNode(statistics_graph(BASE))))
     store.flush()
     total = time.perf_counter() - started
     peak = sampler.stop()

@@ -28,7 +28,6 @@ from pathlib import Path
 from pyoxigraph import (
     Literal,
     NamedNode,
-    Quad,
     QuerySolutions,
     RdfFormat,
     Store,
@@ -161,8 +160,3 @@ def write_statistics(root: Path, base: str, vocab: str, dataset: str, store: Sto
     data = serialize(sorted(triples, key=str), format=RdfFormat.TURTLE, prefixes=prefixes)
     (root / STATS_FILE).write_bytes(data or b"")
     return triples
-
-
-def statistics_quads(base: str, triples: list[Triple]) -> list[Quad]:
-    graph = NamedNode(statistics_graph(base))
-    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]

@@ -34,6 +34,7 @@ from lod.publish.validation import (
 )
 from lod.publish.writer import SiteWriter
 from lod.shacl import load_shapes
+from lod.statistics import statistics_graph
 from lod.store import BUILD_INFO
 from lod.uris import Minter
 
@@ -146,12 +147,18 @@ def describe(
     return Described(description, checked, config.base_uri + REPORT_FILE)
 
 
-def store_quads(described: Described) -> list[Quad]:
-    """The description in the default graph, the validation report in a graph of its own."""
-    report = NamedNode(described.report_graph)
-    return [
-        Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in described.description
-    ] + [Quad(t.subject, t.predicate, t.object, report) for t in described.report]
+def store_quads(described: Described, statistics: list[Triple], base: str) -> list[Quad]:
+    """The description in the default graph; the validation report and the record counts
+    (lod.statistics) each in a graph of its own, named by its file."""
+    return (
+        in_graph(described.description, DefaultGraph())
+        + in_graph(described.report, NamedNode(described.report_graph))
+        + in_graph(statistics, NamedNode(statistics_graph(base)))
+    )
+
+
+def in_graph(triples: list[Triple], graph: NamedNode | DefaultGraph) -> list[Quad]:
+    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
 
 
 def modified_date(config: Config, lastmods: list[str]) -> str:

@@ -77,7 +77,7 @@ from lod.publish.validation import REPORT_FILE, assemble
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
 from lod.sources import Skipped, read_files
 from lod.sources.units import Unchanged
-from lod.statistics import STATS_FILE, statistics_quads, write_statistics
+from lod.statistics import STATS_FILE, write_statistics
 from lod.store import BUILD_INFO, STORE_DIR
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.vocab import VOCAB_DIR
@@ -418,7 +418,7 @@ class _Incremental:
         statistics = write_statistics(
             self.stage, self.config.base_uri, minter.vocab, minter.dataset, store
         )
-        store.extend(store_quads(described) + statistics_quads(self.config.base_uri, statistics))
+        store.extend(store_quads(described, statistics, self.config.base_uri))
         store.flush()
         del store
         write_pages(self.stage, self.config, minter, state, log, report, dump_list)

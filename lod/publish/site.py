@@ -83,7 +83,7 @@ from lod.publish.writer import (
     do_record,
 )
 from lod.sources import Skipped, read_files, source_files
-from lod.statistics import statistics_quads, write_statistics
+from lod.statistics import write_statistics
 from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
 from lod.uris import Minter
@@ -323,7 +323,7 @@ def _build_into(
         agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
     )
     statistics = write_statistics(root, config.base_uri, minter.vocab, minter.dataset, store)
-    store.bulk_extend(store_quads(described) + statistics_quads(config.base_uri, statistics))
+    store.bulk_extend(store_quads(described, statistics, config.base_uri))
     store.flush()
     write_pages(root, config, minter, state, log, report, dump_list)
     log.close()
