@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +30,41 @@ def corpus_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs the shared corpus at {CORPUS}")
     return path
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    """A folder with the shared corpus's CSV scrape and the sample page, to edit and rebuild."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(corpus_path("wilson-da", "scrape", "wilson_archive.csv"), folder / "scrape.csv")
+    shutil.copy(RECORDS / "112095.txt", folder / "112095.txt")
+    return folder
+
+
+def edit_csv(path: Path, record_id: str | None, title: str = "", drop: bool = False) -> None:
+    """Retitle the row of `record_id` in a CSV scrape, or drop it."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    kept = []
+    for row in rows:
+        if row["record_id"] == record_id:
+            if drop:
+                continue
+            row["title"] = title
+        kept.append(row)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows(kept)
+
+
+def first_ids(path: Path, count: int) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            row["record_id"] for row, _ in zip(csv.DictReader(handle), range(count), strict=False)
+        ]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ leaves every other file untouched, and gives what a full build of the same input
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import re
@@ -13,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BASE, RECORDS, corpus_path
+from conftest import BASE, RECORDS, corpus_path, edit_csv, first_ids
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from lod.changelog import LOG_FILE, ChangeLog
@@ -93,39 +92,6 @@ def generated(folder: Path, uri: str) -> str:
 def index_rows(folder: Path) -> list[tuple[str, ...]]:
     with sqlite3.connect(folder / "search.sqlite") as db:
         return sorted(db.execute("SELECT uri, title, summary, labels, text FROM docs"))
-
-
-@pytest.fixture
-def sources(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    shutil.copy(corpus_path("wilson-da", "scrape", "wilson_archive.csv"), folder / "scrape.csv")
-    shutil.copy(RECORDS / "112095.txt", folder / "112095.txt")
-    return folder
-
-
-def edit_csv(path: Path, record_id: str | None, title: str = "", drop: bool = False) -> None:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    fields = list(rows[0])
-    kept = []
-    for row in rows:
-        if row["record_id"] == record_id:
-            if drop:
-                continue
-            row["title"] = title
-        kept.append(row)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fields)
-        writer.writeheader()
-        writer.writerows(kept)
-
-
-def first_ids(path: Path, count: int) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [
-            row["record_id"] for row, _ in zip(csv.DictReader(handle), range(count), strict=False)
-        ]
 
 
 def test_unchanged_input_changes_no_byte(tmp_path: Path, sources: Path) -> None:

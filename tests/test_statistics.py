@@ -4,13 +4,11 @@ a full build and after an incremental one."""
 
 from __future__ import annotations
 
-import csv
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import BASE, RECORDS, corpus_path
+from conftest import BASE, edit_csv, first_ids
 from pyoxigraph import NamedNode, QuerySolutions, RdfFormat, Store, parse
 
 from lod.config import Config
@@ -79,26 +77,16 @@ def test_the_statistics_file_is_the_stores_graph(records_site: Path) -> None:
 
 
 @pytest.mark.corpus
-def test_an_incremental_build_recounts(tmp_path: Path) -> None:
+def test_an_incremental_build_recounts(tmp_path: Path, sources: Path) -> None:
     """Dropping a dated record with a holding archive takes it out of its year's count."""
-    sources = tmp_path / "src"
-    sources.mkdir()
-    scrape = sources / "scrape.csv"
-    shutil.copy(corpus_path("wilson-da", "scrape", "wilson_archive.csv"), scrape)
-    shutil.copy(RECORDS / "112095.txt", sources / "112095.txt")
     out = tmp_path / "site"
     config = Config(base_uri=BASE, progress=False, workers=1, source_date_epoch=1_700_000_000)
     build([sources], out, config, base_dir=sources)
     query = CURATED["documents-per-archive-per-year"]
     before = rows(Store.read_only(str(out / "store")), query)
 
-    with scrape.open(encoding="utf-8", newline="") as handle:
-        table = list(csv.DictReader(handle))
-    kept = table[1:]
-    with scrape.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, list(table[0]))
-        writer.writeheader()
-        writer.writerows(kept)
+    (target,) = first_ids(sources / "scrape.csv", 1)
+    edit_csv(sources / "scrape.csv", target, drop=True)
     report = build([sources], out, config, base_dir=sources)
     assert report.incremental and report.changes["deleted"] >= 1
 
