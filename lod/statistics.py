@@ -105,7 +105,7 @@ def cube_triples(store: Store, base: str, vocab: str, dataset: str) -> list[Trip
     integer = NamedNode(XSD + "integer")
     measure = NamedNode(MEASURE)
     out = [Triple(measure, a, NamedNode(QB + "MeasureProperty"))]
-    declared: set[str] = set()
+    declared: set[NamedNode] = set()
     for cube in CUBES:
         node = NamedNode(f"{doc}#{cube.slug}")
         structure = NamedNode(f"{doc}#{cube.slug}-structure")
@@ -117,21 +117,22 @@ def cube_triples(store: Store, base: str, vocab: str, dataset: str) -> list[Trip
             Triple(node, qb["structure"], structure),
             Triple(structure, a, NamedNode(QB + "DataStructureDefinition")),
         ]
-        for variable, prop in (*cube.dimensions, (COUNT, MEASURE)):
+        dimensions = [(v, dimension(p, vocab)) for v, p in cube.dimensions]
+        for variable, prop in (*dimensions, (COUNT, measure)):
             component = NamedNode(f"{doc}#{cube.slug}-{variable}")
             role = "measure" if variable == COUNT else "dimension"
             out += [
                 Triple(structure, qb["component"], component),
-                Triple(component, NamedNode(QB + role), dimension(prop, vocab)),
+                Triple(component, NamedNode(QB + role), prop),
                 Triple(component, NamedNode(expand("dcterms:identifier")), Literal(variable)),
             ]
             if role == "dimension" and prop not in declared:
                 declared.add(prop)
-                out.append(Triple(dimension(prop, vocab), a, NamedNode(QB + "DimensionProperty")))
+                out.append(Triple(prop, a, NamedNode(QB + "DimensionProperty")))
         solutions = store.query(cube_query(cube.slug), use_default_graph_as_union=True)
         assert isinstance(solutions, QuerySolutions)
         for solution in solutions:
-            values = [(dimension(p, vocab), solution[v]) for v, p in cube.dimensions]
+            values = [(prop, solution[v]) for v, prop in dimensions]
             key = "\n".join(str(v) if v is not None else "" for _, v in values)
             obs = NamedNode(f"{doc}#{cube.slug}-{hashlib.sha1(key.encode()).hexdigest()[:16]}")
             count = solution[COUNT]
