@@ -1,0 +1,181 @@
+"""The streaming bound through every phase of `lod build`, on a disk too small for the site.
+
+    python bench/bound_bench.py --sizes 100000 1000000 --work /big/disk
+
+A full build of 1M synthetic records writes ~150 GB, most of it the per-resource documents
+(~85 GB) and the dumps (~27 GB); the memory bound (peak RSS at 1M within 1.5x the peak at
+100k) is about the build's processes, which write those files and keep nothing of them. So
+this script runs the real `lod build` in a child process with two writes left out: record
+documents go to no file (`writer.write_files`; entity and dataset documents are written) and dump bytes are hashed and counted but not stored
+(`dumps._Out._emit`). Everything else is the real build on the real disk: reading, mapping,
+serializing every format, SHACL, the store loader and its compaction, the keyword index, the
+state file, the change log, the index pages and sitemaps, the dataset description and the
+record counts over the whole store.
+
+Every 15 s it logs the build's processes (RSS and high-water mark, from /proc) to
+WORK/bound-SIZE.log, so a run cut short still tells how far it got and what it held; the
+line where the store loader has exited marks the end of the record phase. It ends with each
+size's peaks (getrusage: the main process, and the largest child) and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+SAMPLE_SECONDS = 15.0
+RECORD_DOCUMENTS = "doc/record/"
+"""Left out: one folder of six documents per record. Entity and dataset documents (a few
+thousand, read again by the end phases) are written."""
+
+
+def lean_build(sources: Path, out: Path) -> dict[str, float]:
+    """`lod build` with documents and dump bytes not stored (the module docstring says why)."""
+    from lod.config import Config
+    from lod.publish import dumps, writer
+    from lod.publish.site import build
+
+    def hash_only(self: dumps._Out, data: bytes | memoryview) -> None:
+        self.digest.update(data)
+        self.offset += len(data)
+
+    write_files = writer.write_files
+
+    def entity_documents_only(
+        root: Path, files: Iterable[tuple[str, bytes]], made: set[str]
+    ) -> None:
+        write_files(root, [f for f in files if not f[0].startswith(RECORD_DOCUMENTS)], made)
+
+    # Patched before the build forks its workers, so they inherit it.
+    writer.write_files = entity_documents_only  # type: ignore[assignment]
+    dumps._Out._emit = hash_only  # type: ignore[method-assign]
+    started = time.perf_counter()
+    report = build([sources], out, Config(base_uri="http://127.0.0.1:8000/", progress=False))
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return {
+        "records": report.published,
+        "triples": report.triples,
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": own.ru_maxrss / 1024,
+        "child_peak_rss_mb": children.ru_maxrss / 1024,
+        "cpu_seconds": sum(u.ru_utime + u.ru_stime for u in (own, children)),
+    }
+
+
+def _status(pid: int) -> tuple[str, int, int]:
+    """(command, RSS MB, high-water mark MB) of a process, from /proc."""
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+    fields = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            fields[key] = value.split()[0] if value.split() else "0"
+    return command, int(fields.get("VmRSS", 0)) // 1024, int(fields.get("VmHWM", 0)) // 1024
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo.extend(int(c) for c in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _sample(pid: int, log: Path, done: threading.Event) -> None:
+    """One line per SAMPLE_SECONDS: elapsed seconds, then role=RSS/HWM MB of each process."""
+    started = time.monotonic()
+    with log.open("a") as out:
+        while not done.wait(SAMPLE_SECONDS):
+            cells = []
+            for number in _tree(pid):
+                try:
+                    command, rss, hwm = _status(number)
+                except OSError:
+                    continue
+                role = "main" if number == pid else "loader" if "lod.store" in command else "child"
+                cells.append(f"{role}={rss}/{hwm}")
+            out.write(f"{time.monotonic() - started:7.0f}s {' '.join(cells)}\n")
+            out.flush()
+
+
+def measure(size: int, work: Path) -> dict[str, float]:
+    from bench.synth import generate
+
+    sources = work / f"src-{size}"
+    if not sources.exists():
+        print(f"generating {size:,} records", file=sys.stderr)
+        generate(size, sources)
+    out = work / f"bound-{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    log = work / f"bound-{size}.log"
+    log.write_text(
+        f"lean lod build of {size:,} records, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+    )
+    with (work / f"bound-{size}.stderr").open("w") as errors:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--child", str(sources), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        done = threading.Event()
+        sampler = threading.Thread(target=_sample, args=(child.pid, log, done), daemon=True)
+        sampler.start()
+        stdout, _ = child.communicate()
+        done.set()
+        sampler.join()
+    if child.returncode != 0:
+        raise RuntimeError(
+            f"the {size:,} build failed (exit {child.returncode}): see {errors.name}"
+        )
+    result: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
+    with log.open("a") as handle:
+        handle.write(json.dumps(result) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--work", type=Path, default=HERE / "out")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(lean_build(Path(args.child[0]), Path(args.child[1]))))
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = {size: measure(size, args.work) for size in args.sizes}
+    print("| records | s | CPU s | peak RSS MB, main | largest child | main / first size |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    first = results[args.sizes[0]]
+    for size, r in results.items():
+        ratio = r["peak_rss_mb"] / first["peak_rss_mb"]
+        print(
+            f"| {size:,} | {r['seconds']:,.0f} | {r['cpu_seconds']:,.0f} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['child_peak_rss_mb']:,.0f} | {ratio:.2f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
