@@ -102,15 +102,26 @@ class SiteWriter:
 
 
 def write_files(root: Path, files: Iterable[tuple[str, bytes]], made: set[str]) -> None:
-    """Write documents (paths relative to `root`); `made` remembers the folders created."""
+    """Write documents (paths relative to `root`); `made` remembers the folders created.
+
+    Plain descriptors, not `open()`: six files per resource, and a buffered file object costs
+    more than the write itself (~100 of ~200 us per resource, measured on tmpfs)."""
     for relative, data in files:
         path = os.path.join(root, relative)
         folder = os.path.dirname(path)
         if folder not in made:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
-        with open(path, "wb") as handle:
-            handle.write(data)
+        handle = os.open(path, _CREATE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def without_subjects(ntriples: bytes, subjects: set[str]) -> bytes:
