@@ -6,11 +6,12 @@ A full build of 1M synthetic records writes ~150 GB, most of it the per-resource
 (~85 GB) and the dumps (~27 GB); the memory bound (peak RSS at 1M within 1.5x the peak at
 100k) is about the build's processes, which write those files and keep nothing of them. So
 this script runs the real `lod build` in a child process with two writes left out: record
-documents go to no file (`writer.write_files`; entity and dataset documents are written) and dump bytes are hashed and counted but not stored
-(`dumps._Out._emit`). Everything else is the real build on the real disk: reading, mapping,
-serializing every format, SHACL, the store loader and its compaction, the keyword index, the
-state file, the change log, the index pages and sitemaps, the dataset description and the
-record counts over the whole store.
+documents go to no file (`writer.write_files`; entity and dataset documents are written), and
+dump bytes are hashed and counted but not stored (`dumps._Out._emit`). Everything else is the
+real build on the real disk: reading, mapping, serializing every format, SHACL, the store
+loader and its compaction, the keyword index, the state file, the change log, the index pages
+and sitemaps, the dataset description and the record counts over the whole store
+(tests/test_bound_bench.py checks that the two builds differ in nothing else).
 
 Every 15 s it logs the build's processes (RSS and high-water mark, from /proc) to
 WORK/bound-SIZE.log, so a run cut short still tells how far it got and what it held; the
