@@ -5,6 +5,7 @@ as an operator would start them; `--cluster local` starts its own."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,31 @@ def test_a_worker_with_other_mapping_code_is_refused() -> None:
     other = dataclasses.replace(made, mapping="0" * 16)
     with pytest.raises(PublishError, match="install the same lod and vocab/ on every worker"):
         do_batch(do_record, (BASE, other, None), [])
+
+
+def _mark(job: tuple[Path, int]) -> int:
+    """A job of the process pool: takes a while, leaves a file behind, and fails on number 3."""
+    folder, number = job
+    time.sleep(0.05)
+    (folder / str(number)).write_text("done")
+    if number == 3:
+        raise OSError(28, "No space left on device")
+    return number
+
+
+def test_a_failed_build_lets_the_jobs_in_flight_finish(tmp_path: Path) -> None:
+    """On a failure the pool winds down instead of terminating its workers, which can hang a
+    build for good (lod.publish.runners._wind_down): the jobs already sent (here the whole
+    second window, not started when the first fails) still run, the workers then exit, and the
+    build's own error is the one raised."""
+    from lod.provenance import Generation
+    from lod.publish.runners import process_pool
+
+    made = Generation("2026-01-01T00:00:00Z", "test", "test")
+    jobs = [(tmp_path, n) for n in range(40)]
+    with pytest.raises(OSError, match="No space"):
+        with process_pool(2, tmp_path, BASE, made) as run:
+            for number in run(_mark, jobs, window=20):
+                assert number < 3
+    ran = {int(p.name) for p in tmp_path.iterdir()}
+    assert set(range(20, 40)) <= ran

@@ -13,6 +13,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -96,7 +97,30 @@ def process_pool(workers: int, root: Path, base_uri: str, made: Generation) -> I
             if pending is not None:
                 yield from pending
 
-        yield run
+        try:
+            yield run
+        except Exception:
+            _wind_down(pool)
+            raise
+
+
+def _wind_down(pool: Any) -> None:
+    """After a failed build, let the workers finish the jobs already sent, then exit.
+
+    Leaving the pool's `with` terminates it, and `Pool.terminate` can hang for good: a worker
+    killed while it sends a result still holds the result queue's lock, which the pool's own
+    task thread then waits for (seen under load in the disk-full test, 1 build in 10-25).
+    Jobs in flight are at most two windows and, on a full disk, fail fast. A job that never
+    answers (its worker killed from outside) would keep `join` waiting: after WIND_DOWN
+    seconds the pool is terminated the old way."""
+    pool.close()
+    joining = threading.Thread(target=pool.join, daemon=True)
+    joining.start()
+    joining.join(WIND_DOWN)
+
+
+WIND_DOWN = 60.0
+"""Seconds a failed build waits for its jobs in flight before it terminates the workers."""
 
 
 @contextmanager
