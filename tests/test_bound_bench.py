@@ -23,6 +23,20 @@ UNCOMPARED = ("dumps/dataset.", "dumps/records.", ".lod-state", "search.sqlite")
 bytes the lean build only hashes."""
 
 
+def _python(folder: Path, *args: str) -> str:
+    """Python with `args` in `folder`, at the fixed build time; its standard output."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=folder,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout
+
+
 def _files(root: Path) -> dict[str, Path]:
     """The build's files but the store's, whose names RocksDB makes up (its quads are compared)."""
     found = {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
@@ -31,26 +45,20 @@ def _files(root: Path) -> dict[str, Path]:
 
 def test_the_lean_build_leaves_out_only_record_documents_and_dump_bytes(tmp_path: Path) -> None:
     generate(RECORDS, tmp_path / "src", per_file=RECORDS)
-    lean = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bound_bench.py"), "--child", "src", "lean"],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
+    lean = _python(tmp_path, str(ROOT / "bench" / "bound_bench.py"), "--child", "src", "lean")
+    _python(
+        tmp_path,
+        "-m",
+        "lod.cli",
+        "build",
+        "src",
+        "--out",
+        "full",
+        "--no-progress",
+        "--base-uri",
+        "http://127.0.0.1:8000/",
     )
-    subprocess.run(
-        [sys.executable, "-m", "lod.cli", "build", "src", "--out", "full"]
-        + ["--base-uri", "http://127.0.0.1:8000/", "--no-progress"],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    figures = json.loads(lean.stdout.splitlines()[-1])
+    figures = json.loads(lean.splitlines()[-1])
     assert figures["records"] == RECORDS
     # getrusage figures of real processes: an interpreter with lod loaded, and its children.
     assert figures["peak_rss_mb"] > 30 and figures["child_peak_rss_mb"] > 20
