@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from bench.build_bench import timed  # noqa: E402
+from bench.suite import sources_for  # noqa: E402
+
 SAMPLE_SECONDS = 15.0
 RECORD_DOCUMENTS = "doc/record/"
 """Left out: the five documents of each record. Entity and dataset documents (a few
@@ -62,21 +64,10 @@ def lean_build(sources: Path, out: Path) -> dict[str, float]:
     # Patched before the build forks its workers, so they inherit it.
     writer.write_files = entity_documents_only  # type: ignore[assignment]
     dumps._Out._emit = hash_only  # type: ignore[method-assign]
-    started = time.perf_counter()
     # Settings as `lod build` reads them (lod.toml, LOD_*, SOURCE_DATE_EPOCH); the base URI fixed.
     config = load_config(overrides={"base_uri": "http://127.0.0.1:8000/", "progress": False})
     report = build([sources], out, config)
-    own, children = (
-        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-    )
-    return {
-        "records": report.published,
-        "triples": report.triples,
-        "seconds": time.perf_counter() - started,
-        "peak_rss_mb": own.ru_maxrss / 1024,
-        "child_peak_rss_mb": children.ru_maxrss / 1024,
-        "cpu_seconds": sum(u.ru_utime + u.ru_stime for u in (own, children)),
-    }
+    return {"records": report.published, "triples": report.triples}
 
 
 def _status(pid: int) -> tuple[str, int, int]:
@@ -123,12 +114,7 @@ def _sample(pid: int, log: Path, done: threading.Event) -> None:
 
 
 def measure(size: int, work: Path) -> dict[str, float]:
-    from bench.synth import generate
-
-    sources = work / f"src-{size}"
-    if not sources.exists():
-        print(f"generating {size:,} records", file=sys.stderr)
-        generate(size, sources)
+    sources = sources_for(work, size)
     out = work / f"bound-{size}"
     shutil.rmtree(out, ignore_errors=True)
     log = work / f"bound-{size}.log"
@@ -166,7 +152,7 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(lean_build(Path(args.child[0]), Path(args.child[1]))))
+        print(json.dumps(timed(lean_build, Path(args.child[0]), Path(args.child[1]))))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     results = {size: measure(size, args.work) for size in args.sizes}

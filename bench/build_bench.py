@@ -163,8 +163,14 @@ PIPELINES: dict[str, Any] = {
 
 
 def child(pipeline: str, sources: str, out: str) -> None:
+    print(json.dumps(timed(PIPELINES[pipeline], Path(sources), Path(out))))
+
+
+def timed(pipeline: Any, sources: Path, out: Path) -> dict[str, float]:
+    """A pipeline's own figures, plus its wall time, peak RSS and CPU (this process and its
+    children, so call it in a process of its own)."""
     started = time.perf_counter()
-    result = PIPELINES[pipeline](Path(sources), Path(out))
+    result: dict[str, float] = pipeline(sources, out)
     result["seconds"] = time.perf_counter() - started
     own, children = (
         resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
@@ -174,7 +180,7 @@ def child(pipeline: str, sources: str, out: str) -> None:
     result["child_peak_rss_mb"] = children.ru_maxrss / 1024
     # CPU of the whole tree: wall time well above CPU / cores means waiting (disk, load).
     result["cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in (own, children))
-    print(json.dumps(result))
+    return result
 
 
 def measure(pipeline: str, sources: Path, out: Path, *, keep: bool = False) -> dict[str, float]:
