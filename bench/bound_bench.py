@@ -13,9 +13,10 @@ loader and its compaction, the keyword index, the state file, the change log, th
 and sitemaps, the dataset description and the record counts over the whole store
 (tests/test_bound_bench.py checks that the two builds differ in nothing else).
 
-Every 15 s it logs the build's processes (RSS and high-water mark, from /proc) to
-WORK/bound-SIZE.log, so a run cut short still tells how far it got and what it held; the
-line where the store loader has exited marks the end of the record phase. It ends with each
+Every 15 s it logs how many records have streamed and the build's processes (RSS and
+high-water mark, from /proc) to WORK/bound-SIZE.log, so a run cut short still tells how far it
+got and what it held; the line where the store loader has exited marks the end of the record
+phase. It ends with each
 size's peaks (getrusage: the main process, and the largest child) and their ratio.
 """
 
@@ -31,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -43,11 +45,44 @@ RECORD_DOCUMENTS = "doc/record/"
 thousand, read again by the end phases) are written."""
 
 
+def progress_file(out: Path) -> Path:
+    """Where the lean build writes how many records have streamed, for the sampler."""
+    return out.parent / f"{out.name}.records"
+
+
+def counting_bar(path: Path) -> type:
+    """The build's progress bar, counting records into `path` (a disabled bar counts nothing,
+    and the build's own counts are in a process the sampler cannot read)."""
+    from tqdm import tqdm
+
+    class Counting(tqdm):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.records = 0
+            self.written = time.monotonic()
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self.records += int(n or 0)
+            if time.monotonic() - self.written >= SAMPLE_SECONDS / 3:
+                self.write_count()
+            return super().update(n)
+
+        def close(self) -> None:
+            self.write_count()
+            super().close()
+
+        def write_count(self) -> None:
+            path.write_text(f"{self.records}\n")
+            self.written = time.monotonic()
+
+    return Counting
+
+
 def lean_build(sources: Path, out: Path) -> dict[str, float]:
     """`lod build` with record documents and dump bytes not stored (the module docstring says
     why)."""
     from lod.config import load_config
-    from lod.publish import dumps, writer
+    from lod.publish import dumps, site, writer
     from lod.publish.site import build
 
     def hash_only(self: dumps._Out, data: bytes | memoryview) -> None:
@@ -64,6 +99,7 @@ def lean_build(sources: Path, out: Path) -> dict[str, float]:
     # Patched before the build forks its workers, so they inherit it.
     writer.write_files = entity_documents_only  # type: ignore[assignment]
     dumps._Out._emit = hash_only  # type: ignore[method-assign]
+    site.tqdm = counting_bar(progress_file(out))  # type: ignore[attr-defined]
     # Settings as `lod build` reads them (lod.toml, LOD_*, SOURCE_DATE_EPOCH); the base URI fixed.
     config = load_config(overrides={"base_uri": "http://127.0.0.1:8000/", "progress": False})
     report = build([sources], out, config)
@@ -96,12 +132,17 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _sample(pid: int, log: Path, done: threading.Event) -> None:
-    """One line per SAMPLE_SECONDS: elapsed seconds, then role=RSS/HWM MB of each process."""
+def _sample(pid: int, log: Path, counted: Path, done: threading.Event) -> None:
+    """One line per SAMPLE_SECONDS: elapsed seconds, records streamed, then role=RSS/HWM MB of
+    each process."""
     started = time.monotonic()
     with log.open("a") as out:
         while not done.wait(SAMPLE_SECONDS):
-            cells = []
+            try:
+                records = counted.read_text().strip() or "0"
+            except OSError:
+                records = "0"
+            cells = [f"records={records}"]
             for number in _tree(pid):
                 try:
                     command, rss, hwm = _status(number)
@@ -117,6 +158,7 @@ def measure(size: int, work: Path) -> dict[str, float]:
     sources = sources_for(work, size)
     out = work / f"bound-{size}"
     shutil.rmtree(out, ignore_errors=True)
+    progress_file(out).unlink(missing_ok=True)
     log = work / f"bound-{size}.log"
     log.write_text(
         f"lean lod build of {size:,} records, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
@@ -129,7 +171,9 @@ def measure(size: int, work: Path) -> dict[str, float]:
             text=True,
         )
         done = threading.Event()
-        sampler = threading.Thread(target=_sample, args=(child.pid, log, done), daemon=True)
+        sampler = threading.Thread(
+            target=_sample, args=(child.pid, log, progress_file(out), done), daemon=True
+        )
         sampler.start()
         stdout, _ = child.communicate()
         done.set()

@@ -60,6 +60,8 @@ def test_the_lean_build_leaves_out_only_record_documents_and_dump_bytes(tmp_path
     )
     figures = json.loads(lean.splitlines()[-1])
     assert figures["records"] == RECORDS
+    # What the sampler logs as the records streamed so far, written last when the bar closes.
+    assert (tmp_path / "lean.records").read_text() == f"{RECORDS}\n"
     # getrusage figures of real processes: an interpreter with lod loaded, and its children.
     assert figures["peak_rss_mb"] > 30 and figures["child_peak_rss_mb"] > 20
 
