@@ -31,10 +31,13 @@ class Spool(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         self._file.flush()
         self._file.seek(0)
-        unpickler = pickle.Unpickler(self._file)
         while True:
+            # One unpickler per item, as each was written with a fresh memo: a single unpickler
+            # files every object it reads under the next free number across loads, so it would
+            # keep every item read (~1 GB at 1M records) and resolve an item's repeated object
+            # to an earlier item's.
             try:
-                yield unpickler.load()
+                yield pickle.load(self._file)
             except EOFError:
                 return
 
