@@ -16,8 +16,8 @@ and sitemaps, the dataset description and the record counts over the whole store
 Every 15 s it logs how many records have streamed and the build's processes (RSS and
 high-water mark, from /proc) to WORK/bound-SIZE.log, so a run cut short still tells how far it
 got and what it held; the line where the store loader has exited marks the end of the record
-phase. It ends with each
-size's peaks (getrusage: the main process, and the largest child) and their ratio.
+phase. It ends with each size's peaks (getrusage: the main process, and the largest child) and
+their ratio.
 """
 
 from __future__ import annotations
