@@ -50,6 +50,70 @@ def progress_file(out: Path) -> Path:
     return out.parent / f"{out.name}.records"
 
 
+def step_file(out: Path) -> Path:
+    """Where the lean build names the step it is in, for the step sampler."""
+    return out.parent / f"{out.name}.step"
+
+
+STEP_SECONDS = 0.25
+STEPS = (
+    ("lod.publish.site", "index_entity", "entities"),
+    ("lod.publish.dumps", "DumpWriter.close", "dumps: close"),
+    ("lod.store", "StreamLoader.close", "store loader: finish and compact"),
+    ("lod.textindex", "TextIndexWriter.__exit__", "keyword index: close"),
+    ("lod.publish.site", "_write_static", "static files"),
+    ("lod.publish.site", "carry_log", "change log: carry"),
+    ("lod.changelog", "ChangeLog.record", "change log: record"),
+    ("lod.publish.site", "Store", "store: open"),
+    ("lod.publish.site", "describe", "dataset description"),
+    ("lod.publish.site", "write_statistics", "record counts"),
+    ("lod.publish.site", "write_pages", "index pages and sitemaps"),
+    ("lod.changelog", "ChangeLog.close", "change log: close"),
+    ("lod.publish.state", "BuildState.commit", "state file: commit"),
+)
+"""The steps of the build after its records, as (module, attribute, label): each call names its
+step while it runs, and what follows until the next step is "after" it (after "store: open" is
+counting the quads; after "record counts", adding them to the store)."""
+PHASES = {"entities"}
+"""Steps that start a phase: named at their call, not ended by its return (the entities' pages
+are written after their keyword entries)."""
+
+
+def name_steps(path: Path) -> None:
+    """Wrap the STEPS so that the build writes which one it is in to `path`, for a sampler in
+    another process (a thread here would stall in any call that holds the interpreter lock)."""
+    import functools
+    import importlib
+
+    current = [""]
+
+    def mark(label: str) -> None:
+        if label != current[0]:
+            current[0] = label
+            path.with_suffix(".next").write_text(label + "\n")
+            os.replace(path.with_suffix(".next"), path)
+
+    def wrapped(call: Any, label: str) -> Any:
+        @functools.wraps(call)
+        def step(*args: Any, **kwargs: Any) -> Any:
+            mark(label)
+            try:
+                return call(*args, **kwargs)
+            finally:
+                if label not in PHASES:
+                    mark(f"after {label}")
+
+        return step
+
+    mark("records")
+    for module, attribute, label in STEPS:
+        owner: Any = importlib.import_module(module)
+        *outer, name = attribute.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        setattr(owner, name, wrapped(getattr(owner, name), label))
+
+
 def counting_bar(path: Path) -> type:
     """The build's progress bar, counting records into `path` (a disabled bar counts nothing,
     and the build's own counts are in a process the sampler cannot read)."""
@@ -100,6 +164,7 @@ def lean_build(sources: Path, out: Path) -> dict[str, float]:
     writer.write_files = entity_documents_only  # type: ignore[assignment]
     dumps._Out._emit = hash_only  # type: ignore[method-assign]
     site.tqdm = counting_bar(progress_file(out))  # type: ignore[attr-defined]
+    name_steps(step_file(out))
     # Settings as `lod build` reads them (lod.toml, LOD_*, SOURCE_DATE_EPOCH); the base URI fixed.
     config = load_config(overrides={"base_uri": "http://127.0.0.1:8000/", "progress": False})
     report = build([sources], out, config)
@@ -154,11 +219,49 @@ def _sample(pid: int, log: Path, counted: Path, done: threading.Event) -> None:
             out.flush()
 
 
+def _sample_steps(pid: int, named: Path, table: Path, done: threading.Event) -> None:
+    """Every STEP_SECONDS, the main process's RSS against the step the build names; each step's
+    seconds, RSS at its start, peak and RSS at its end go to `table` as the steps change."""
+    page = os.sysconf("SC_PAGE_SIZE") / 2**20
+    rows: dict[str, list[float]] = {}
+    order: list[str] = []
+    started = time.monotonic()
+    while not done.wait(STEP_SECONDS):
+        try:
+            label = named.read_text().strip()
+            with open(f"/proc/{pid}/statm") as handle:
+                rss = int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        now = time.monotonic() - started
+        if label not in rows:
+            rows[label] = [now, now, rss, rss, rss]
+            order.append(label)
+            _write_steps(table, order, rows)
+        row = rows[label]
+        row[1], row[3], row[4] = now, max(row[3], rss), rss
+    _write_steps(table, order, rows)
+
+
+def _write_steps(table: Path, order: list[str], rows: dict[str, list[float]]) -> None:
+    lines = [
+        "| step | from s | to s | main RSS at start MB | peak MB | at end MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label in order:
+        first, last, start, peak, end = rows[label]
+        lines.append(
+            f"| {label} | {first:.1f} | {last:.1f} | {start:.0f} | {peak:.0f} | {end:.0f} |"
+        )
+    table.write_text("\n".join(lines) + "\n")
+
+
 def measure(size: int, work: Path) -> dict[str, float]:
     sources = sources_for(work, size)
     out = work / f"bound-{size}"
     shutil.rmtree(out, ignore_errors=True)
     progress_file(out).unlink(missing_ok=True)
+    step_file(out).unlink(missing_ok=True)
     log = work / f"bound-{size}.log"
     log.write_text(
         f"lean lod build of {size:,} records, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
@@ -174,10 +277,17 @@ def measure(size: int, work: Path) -> dict[str, float]:
         sampler = threading.Thread(
             target=_sample, args=(child.pid, log, progress_file(out), done), daemon=True
         )
+        stepper = threading.Thread(
+            target=_sample_steps,
+            args=(child.pid, step_file(out), work / f"bound-{size}.steps.md", done),
+            daemon=True,
+        )
         sampler.start()
+        stepper.start()
         stdout, _ = child.communicate()
         done.set()
         sampler.join()
+        stepper.join()
     if child.returncode != 0:
         raise RuntimeError(
             f"the {size:,} build failed (exit {child.returncode}): see {errors.name}"
