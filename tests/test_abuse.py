@@ -28,6 +28,10 @@ MARGIN = 4.0
 NON_ROUTABLE = "http://10.255.255.1/sparql"
 X = "PREFIX x: <http://example.org/> "
 NESTED = 3000
+CUT_AT_THE_ROW_LIMIT = {"cross product, CONSTRUCT"}
+"""Queries a fast machine may answer within the time limit (CI got a 200 for this one on an
+idle machine, where slower runs got 503): such an answer must be cut at the row limit and say
+so, never be the whole cross product."""
 
 # (name, query, allowed statuses); LISTENER is replaced by the loopback listener's URL.
 ABUSIVE: list[tuple[str, str, set[int]]] = [
@@ -39,7 +43,7 @@ ABUSIVE: list[tuple[str, str, set[int]]] = [
     (
         "cross product, CONSTRUCT",
         "CONSTRUCT { ?a ?b ?o } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?o }",
-        {503},
+        {200, 503},
     ),
     (
         "cross product, ORDER BY",
@@ -218,6 +222,8 @@ def test_abusive_query(
     assert "Traceback" not in r.text and "pyoxigraph" not in r.text
     if r.status_code == 503:
         assert r.headers["Retry-After"]
+    if r.status_code == 200 and name in CUT_AT_THE_ROW_LIMIT:
+        assert r.headers["SPARQL-Result-Truncated"].startswith("true"), r.headers
     assert requests.get(url + "/robots.txt", timeout=5).status_code == 200, "still serving"
     assert listener.hits == [] and watcher.outbound == []
 
