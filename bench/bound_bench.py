@@ -222,16 +222,14 @@ def _sample(pid: int, log: Path, counted: Path, done: threading.Event) -> None:
 def _sample_steps(pid: int, named: Path, table: Path, done: threading.Event) -> None:
     """Every STEP_SECONDS, the main process's RSS against the step the build names; each step's
     seconds, RSS at its start, peak and RSS at its end go to `table` as the steps change."""
-    page = os.sysconf("SC_PAGE_SIZE") / 2**20
     rows: dict[str, list[float]] = {}
     order: list[str] = []
     started = time.monotonic()
     while not done.wait(STEP_SECONDS):
         try:
             label = named.read_text().strip()
-            with open(f"/proc/{pid}/statm") as handle:
-                rss = int(handle.read().split()[1]) * page
-        except (OSError, IndexError, ValueError):
+            rss = float(_status(pid)[1])
+        except OSError:
             continue
         now = time.monotonic() - started
         if label not in rows:
