@@ -16,6 +16,15 @@ they need no build URI. A record without a value for a dimension (no language, n
 counted in an observation that leaves that dimension out, so the counts add up to the
 collection: a departure from qb's rule that every observation has every dimension, which would
 need a made-up "none" value in each dimension instead.
+
+Each query counts COUNT(DISTINCT ?record), exact even when the store says a counted statement
+twice (a harvested graph may repeat another resource's). pyoxigraph keeps every group's records
+until such a query ends: +420 MB at 1M records. So the build first asks whether the store
+repeats one (vocab/statistics/repeated-statements.rq, a lookup per statement that holds
+nothing); when it does not, as no store lod maps does, each record falls in each of its groups
+once and the queries count COUNT(?record). The entities a record is grouped by (named
+archives, subjects, types) are asked with FILTER EXISTS, so that their own names, said twice,
+never multiply a record.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from pathlib import Path
 from pyoxigraph import (
     Literal,
     NamedNode,
+    QueryBoolean,
     QuerySolutions,
     RdfFormat,
     Store,
@@ -48,6 +58,11 @@ SDMX_MEASURE = "http://purl.org/linked-data/sdmx/2009/measure#"
 MEASURE = SDMX_MEASURE + "obsValue"
 COUNT = "records"
 """The variable each statistics query binds to its count."""
+DISTINCT_COUNT = "COUNT(DISTINCT ?record)"
+"""How each statistics query counts: exact even when a statement about a resource is made
+twice. Once the store is found to repeat none (REPEATS), it counts with COUNT(?record)."""
+REPEATS = "repeated-statements"
+"""The query (vocab/statistics/) that asks whether the store repeats a counted statement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,21 @@ def cube_query(slug: str, folder: Path = QUERIES_DIR) -> str:
         raise ConfigError(f"cannot read the statistics query {path}: {exc.strerror}") from exc
 
 
+def counting_queries(store: Store) -> dict[str, str]:
+    """Each cube's query as the build runs it on `store`: without DISTINCT when the store repeats
+    no counted statement, so that counting holds the groups only, not every group's records."""
+    queries = {cube.slug: cube_query(cube.slug) for cube in CUBES}
+    for slug, text in queries.items():
+        if DISTINCT_COUNT not in text:
+            raise ConfigError(f"the statistics query {slug}.rq must count {DISTINCT_COUNT}")
+    repeats = store.query(cube_query(REPEATS), use_default_graph_as_union=True)
+    assert isinstance(repeats, QueryBoolean)
+    if repeats:
+        return queries
+    plain = DISTINCT_COUNT.replace("DISTINCT ", "")
+    return {slug: text.replace(DISTINCT_COUNT, plain) for slug, text in queries.items()}
+
+
 def statistics_graph(base: str) -> str:
     return base + STATS_FILE
 
@@ -106,6 +136,7 @@ def cube_triples(store: Store, base: str, vocab: str, dataset: str) -> list[Trip
     measure = NamedNode(MEASURE)
     out = [Triple(measure, a, NamedNode(QB + "MeasureProperty"))]
     declared: set[NamedNode] = set()
+    queries = counting_queries(store)
     for cube in CUBES:
         node = NamedNode(f"{doc}#{cube.slug}")
         structure = NamedNode(f"{doc}#{cube.slug}-structure")
@@ -129,7 +160,7 @@ def cube_triples(store: Store, base: str, vocab: str, dataset: str) -> list[Trip
             if role == "dimension" and prop not in declared:
                 declared.add(prop)
                 out.append(Triple(prop, a, NamedNode(QB + "DimensionProperty")))
-        solutions = store.query(cube_query(cube.slug), use_default_graph_as_union=True)
+        solutions = store.query(queries[cube.slug], use_default_graph_as_union=True)
         assert isinstance(solutions, QuerySolutions)
         for solution in solutions:
             values = [(prop, solution[v]) for v, prop in dimensions]

@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 from conftest import BASE, edit_csv, first_ids
-from pyoxigraph import NamedNode, QuerySolutions, RdfFormat, Store, parse
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, RdfFormat, Store, parse
 
 from lod.config import Config
 from lod.curated import load_curated
+from lod.publish.finish import in_graph
 from lod.publish.site import build
-from lod.statistics import CUBES, QB, STATS_FILE, cube_query
+from lod.statistics import (
+    CUBES,
+    DISTINCT_COUNT,
+    QB,
+    STATS_FILE,
+    counting_queries,
+    cube_query,
+    cube_triples,
+    statistics_graph,
+)
 
 DIRECT = Path(__file__).parent / "direct_queries"
 CURATED = {query.slug: query.sparql for query in load_curated()}
@@ -52,6 +62,96 @@ def test_counts_of_the_sample_records_answer_as_every_record_does(records_site: 
 @pytest.mark.corpus
 def test_counts_of_the_corpus_answer_as_every_record_does(corpus_site: Path) -> None:
     same_answers(Store.read_only(str(corpus_site / "store")))
+
+
+def test_a_store_that_repeats_no_statement_is_counted_without_distinct(
+    records_site: Path,
+) -> None:
+    """The build's own stores say each counted statement once, so counting holds no record sets."""
+    queries = counting_queries(Store.read_only(str(records_site / "store")))
+    assert set(queries) == {cube.slug for cube in CUBES}
+    for slug, text in queries.items():
+        assert "DISTINCT" not in text and "COUNT(?record)" in text, slug
+
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+DCTERMS = "http://purl.org/dc/terms/"
+RECORD_TYPE = "https://www.ica.org/standards/RiC/ontology#Record"
+SCHEMA = "http://schema.org/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
+
+def repeat(store: Store, record: NamedNode, how: str) -> None:
+    """Says one of `record`'s counted statements a second time, as a harvested graph can."""
+    elsewhere = NamedNode(BASE + "doc/record/harvested-elsewhere")
+    own = next(store.quads_for_pattern(record, None, None, None)).graph_name
+
+    def value(predicate: str) -> NamedNode | Literal:
+        found = next(store.quads_for_pattern(record, NamedNode(predicate), None, None))
+        assert isinstance(found.object, NamedNode | Literal)
+        return found.object
+
+    if how == "typed-in-two-graphs":
+        store.add(Quad(record, NamedNode(RDF + "type"), NamedNode(RECORD_TYPE), elsewhere))
+    elif how == "language-in-two-graphs":
+        language = NamedNode(DCTERMS + "language")
+        store.add(Quad(record, language, value(DCTERMS + "language"), elsewhere))
+    elif how == "two-dates-of-one-year":
+        year = value(DCTERMS + "created").value[:4]
+        date = Literal(f"{year}-12-31", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+        store.add(Quad(record, NamedNode(DCTERMS + "created"), date, own))
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how", ["typed-in-two-graphs", "language-in-two-graphs", "two-dates-of-one-year"]
+)
+def test_a_repeated_statement_keeps_distinct_counting(records_site: Path, how: str) -> None:
+    """A record said twice still counts once in each group: the build keeps COUNT(DISTINCT),
+    whose answers are the direct queries'; counting without it would count the record twice."""
+    built = Store.read_only(str(records_site / "store"))
+    store = Store()
+    stats = NamedNode(statistics_graph(BASE))
+    store.extend(
+        q for q in built.quads_for_pattern(None, None, None, None) if q.graph_name != stats
+    )
+    dated = NamedNode(DCTERMS + "created")
+    languages = NamedNode(DCTERMS + "language")
+    record = next(
+        q.subject
+        for q in store.quads_for_pattern(None, dated, None, None)
+        if next(store.quads_for_pattern(q.subject, languages, None, None), None)
+    )
+    assert isinstance(record, NamedNode)
+    plain = counting_queries(store)
+    repeat(store, record, how)
+
+    queries = counting_queries(store)
+    assert all(DISTINCT_COUNT in text for text in queries.values())
+    assert any(rows(store, queries[slug]) != rows(store, plain[slug]) for slug in queries)
+    triples = cube_triples(store, BASE, BASE + "vocab/lod#", BASE + "dataset")
+    store.extend(in_graph(triples, stats))
+    same_answers(store)
+
+
+def test_an_entity_named_twice_counts_its_records_once(records_site: Path) -> None:
+    """A second name for every archive, subject and type (a harvested graph can give one) is no
+    repeated counted statement: counting stays without DISTINCT and answers as with it."""
+    built = Store.read_only(str(records_site / "store"))
+    store = Store()
+    store.extend(built.quads_for_pattern(None, None, None, None))
+    names = [NamedNode(SCHEMA + "name"), NamedNode(SKOS + "prefLabel")]
+    for predicate in names:
+        named = list(store.quads_for_pattern(None, predicate, None, None))
+        store.extend(
+            Quad(q.subject, predicate, Literal("another name"), q.graph_name) for q in named
+        )
+    queries = counting_queries(store)
+    for cube in CUBES:
+        assert DISTINCT_COUNT not in queries[cube.slug]
+        counted = rows(store, queries[cube.slug])
+        assert counted and counted == rows(store, cube_query(cube.slug)), cube.slug
 
 
 def test_the_statistics_file_is_the_stores_graph(records_site: Path) -> None:
