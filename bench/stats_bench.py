@@ -5,8 +5,9 @@
 Loads a build's N-Quads dump into a store as the build's loader does (one bulk load, then
 compaction; `--copies N` renames the records apart N times, as bench/store_bench.py does, so a
 10k build's dump gives a store of ~100k records). Then, in a fresh process so that its memory
-is its own, computes the counts as the build does at its end, printing the seconds per
-question and the process's anonymous memory before the step and at most during it. Last, with
+is its own, computes the counts as the build does at its end, and in another one with
+COUNT(DISTINCT ?record) whatever the store holds, printing the seconds per question and the
+process's anonymous memory before the step and at most during it. Last, with
 the counts in the store, times each curated count query (vocab/queries/) against the direct
 aggregation it replaced (tests/direct_queries/), taking turns, and checks both return the same
 number of rows.
@@ -62,35 +63,53 @@ class AnonPeak:
         return max(self.peak, anon_mb())
 
 
-def count(store_dir: str) -> None:
-    """The child: the build's statistics step on the store, as JSON on stdout."""
+def count(store_dir: str, form: str) -> None:
+    """The child: the build's statistics step on the store, as JSON on stdout. `form` "build"
+    counts as the build does (lod.statistics.counting_queries); "distinct" keeps
+    COUNT(DISTINCT ?record) whatever the store holds, as every build did before, and runs the
+    questions only."""
     from pyoxigraph import NamedNode, Store
 
     from lod.publish.finish import in_graph
-    from lod.statistics import CUBES, cube_query, statistics_graph, write_statistics
+    from lod.statistics import (
+        CUBES,
+        REPEATS,
+        counting_queries,
+        cube_query,
+        statistics_graph,
+        write_statistics,
+    )
 
     store = Store(store_dir)
     opened = anon_mb()
     sampler = AnonPeak()
-    seconds = {}
+    started = time.perf_counter()
+    if form == "build":
+        queries = counting_queries(store)
+    else:
+        queries = {cube.slug: cube_query(cube.slug) for cube in CUBES}
+    seconds = {REPEATS: (time.perf_counter() - started, 1)}
     for cube in CUBES:
         started = time.perf_counter()
-        rows = len(list(store.query(cube_query(cube.slug), use_default_graph_as_union=True)))
+        rows = len(list(store.query(queries[cube.slug], use_default_graph_as_union=True)))
         seconds[cube.slug] = (time.perf_counter() - started, rows)
-    started = time.perf_counter()
-    site = Path(store_dir).parent
-    triples = write_statistics(site, BASE, BASE + "vocab/lod#", BASE + "dataset", store)
-    store.bulk_extend(in_graph(triples, NamedNode(statistics_graph(BASE))))
-    store.flush()
-    total = time.perf_counter() - started
+    total, triples = 0.0, 0
+    if form == "build":
+        started = time.perf_counter()
+        site = Path(store_dir).parent
+        written = write_statistics(site, BASE, BASE + "vocab/lod#", BASE + "dataset", store)
+        store.bulk_extend(in_graph(written, NamedNode(statistics_graph(BASE))))
+        store.flush()
+        total, triples = time.perf_counter() - started, len(written)
     peak = sampler.stop()
     json.dump(
         {
             "seconds": seconds,
             "total": total,
-            "triples": len(triples),
+            "triples": triples,
             "opened": opened,
             "peak": peak,
+            "distinct": any("DISTINCT" in text for text in queries.values()),
         },
         sys.stdout,
     )
@@ -107,9 +126,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=HERE / "out" / "statsbench")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--count-only", metavar="STORE", help=argparse.SUPPRESS)
+    parser.add_argument("--form", choices=("build", "distinct"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count_only:
-        count(args.count_only)
+        count(args.count_only, args.form)
         return
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -126,22 +146,38 @@ def main() -> None:
         f"{time.perf_counter() - started:.0f} s"
     )
 
-    child = subprocess.run(
-        [sys.executable, __file__, str(args.dump), "--count-only", str(folder)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    found = json.loads(child.stdout)
+    found = {
+        form: json.loads(
+            subprocess.run(
+                [sys.executable, __file__, str(args.dump), "--count-only", str(folder)]
+                + ["--form", form],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        for form in ("distinct", "build")
+    }
+    build, distinct = found["build"], found["distinct"]
+    distinct_asked = {slug for slug in distinct["seconds"] if slug != "repeated-statements"}
     print()
-    print("| question | observations | seconds |")
-    print("|---|---:|---:|")
-    for slug, (seconds, rows) in found["seconds"].items():
-        print(f"| {slug} | {rows:,} | {seconds:.2f} |")
     print(
-        f"\nThe whole step (queries, stats.ttl, into the store): {found['total']:.1f} s, "
-        f"{found['triples']:,} triples; the process's anonymous memory {found['opened']:.0f} MB "
-        f"with the store open, at most {found['peak']:.0f} MB during the step.\n"
+        "| question | observations | seconds, COUNT(DISTINCT) | seconds, as the build counts "
+        f"({'DISTINCT' if build['distinct'] else 'no DISTINCT'}) |"
+    )
+    print("|---|---:|---:|---:|")
+    for slug, (seconds, rows) in build["seconds"].items():
+        before, before_rows = distinct["seconds"][slug]
+        if before_rows != rows:
+            raise SystemExit(f"{slug}: {before_rows} observations with DISTINCT, {rows} without")
+        asked = f"{before:.2f}" if slug in distinct_asked else "not asked"
+        print(f"| {slug} | {rows:,} | {asked} | {seconds:.2f} |")
+    print(
+        f"\nThe process's anonymous memory with the store open, then at most during the step: "
+        f"{distinct['opened']:.0f} / {distinct['peak']:.0f} MB with COUNT(DISTINCT) (the "
+        f"questions only), {build['opened']:.0f} / {build['peak']:.0f} MB as the build counts "
+        f"(the whole step: the questions, stats.ttl, into the store, {build['total']:.1f} s, "
+        f"{build['triples']:,} triples).\n"
     )
 
     store = Store.read_only(str(folder))
