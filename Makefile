@@ -20,16 +20,23 @@ serve: $(BIN)/.installed
 
 # nginx lets tests/test_nginx.py check deploy/nginx.conf, Chromium lets tests/test_browser.py
 # run the query page and tests/test_xss.py (through Playwright) every HTML view, and Virtuoso
-# lets tests/test_stores.py push to and serve from a real Virtuoso; installed from Debian's
-# packages only where we may (root), else they skip.
-test: $(BIN)/.installed
+# lets tests/test_stores.py push to and serve from a real Virtuoso; the benchmark suite also
+# runs wrk. Each is installed from Debian's packages (command:package) only where we may
+# (root), else what needs it skips.
+TEST_NEEDS = nginx:nginx-light chromium:chromium virtuoso-t:virtuoso-opensource
+BENCH_NEEDS = nginx:nginx-light virtuoso-t:virtuoso-opensource wrk:wrk
+define install_missing
 	@missing=""; \
-	{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing="$$missing nginx-light"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v virtuoso-t >/dev/null || missing="$$missing virtuoso-opensource"; \
+	for need in $(1); do \
+		command -v $${need%%:*} >/dev/null || [ -x /usr/sbin/$${need%%:*} ] || missing="$$missing $${need#*:}"; \
+	done; \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-		echo "note: could not install$$missing; the tests that need them will skip"
+		echo "note: could not install$$missing; what needs them will skip"
+endef
+
+test: $(BIN)/.installed
+	$(call install_missing,$(TEST_NEEDS))
 	$(BIN)/ruff check lod tests bench stress
 	$(BIN)/ruff format --check lod tests bench stress
 	$(BIN)/mypy lod
@@ -39,6 +46,7 @@ test: $(BIN)/.installed
 # the report goes to bench/out/suite.md. `make bench BENCH_SIZES=10000,100000,1000000` adds 1M.
 BENCH_SIZES ?= 10000,100000
 bench: $(BIN)/.installed
+	$(call install_missing,$(BENCH_NEEDS))
 	$(BIN)/python bench/suite.py --sizes $(BENCH_SIZES) --out bench/out/suite.md
 
 clean:
