@@ -51,9 +51,9 @@ def test_steady_clients_are_served_and_the_abusive_one_is_limited(load_site: Pat
 
 
 def steady_run(deref_ms: float) -> Result:
-    """A run whose 100 dereferences took 2 ms but for two at `deref_ms` (its p99)."""
+    """A run whose 100 dereferences took 2 ms but for three at `deref_ms` (its p99)."""
     deref = Tally()
-    for ms in [2.0] * 98 + [deref_ms] * 2:
+    for ms in [2.0] * 97 + [deref_ms] * 3:
         deref.add(200, ms, False)
     return Result(1.0, deref=deref)
 
@@ -76,3 +76,19 @@ def test_the_2x_bound_counts_p99s_under_the_floor_as_the_floor(
             f"deref: p99 {after:.0f} ms is over 2x {max(3.0, floor):.0f} ms "
             "(without the abusive client: 3 ms)"
         ]
+
+
+def test_a_short_tallys_p99_is_never_one_of_its_two_slowest() -> None:
+    """35 kept answers, one delayed 73 ms by a time slice elsewhere: that is its slowest, not its
+    p99; three delayed are."""
+    hiccup, slow = Tally(), Tally()
+    for ms in [2.0] * 34 + [73.0]:
+        hiccup.add(200, ms, False)
+    for ms in [2.0] * 32 + [73.0] * 3:
+        slow.add(200, ms, False)
+    assert hiccup.quantile(0.99) == 73.0 and hiccup.p99() == 2.0
+    assert slow.p99() == 73.0
+    long = Tally()
+    for ms in range(1, 1001):
+        long.add(200, float(ms), False)
+    assert long.p99() == long.quantile(0.99) == 991.0
