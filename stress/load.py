@@ -60,7 +60,7 @@ few of them on 2 CPUs whatever the queries' priority (measured with all at nice 
 long ones at SCHED_IDLE): 2.2-3x of almost nothing. The 10-minute run compares every p99 as
 measured."""
 TAIL_ABOVE = 2
-"""Requests a p99 leaves above it at the least (Tally.p99)."""
+"""Requests a quantile leaves above it at the least (Tally.quantile)."""
 
 
 @dataclass
@@ -89,26 +89,20 @@ class Tally:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
     def quantile(self, q: float) -> float:
+        """Never one of the two slowest requests: in a tally of under 300 the p99 would be its
+        very slowest, and a single scheduling hiccup would decide a bound (a p95 under 60).
+        The 10-minute run's tallies are thousands long, where this is the plain quantile."""
         if not self.times:
             return 0.0
         ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-    def p99(self) -> float:
-        """The 99th percentile, but never one of the two slowest: in a tally of under 300 the
-        p99 is its very slowest request, and a single scheduling hiccup would decide a
-        bound. The 10-minute run's tallies are thousands long, where this is the p99."""
-        if not self.times:
-            return 0.0
-        ordered = sorted(self.times)
-        return ordered[max(0, min(int(0.99 * len(ordered)), len(ordered) - 1 - TAIL_ABOVE))]
+        return ordered[max(0, min(int(q * len(ordered)), len(ordered) - 1 - TAIL_ABOVE))]
 
     def row(self, name: str) -> str:
         if not self.times:
             return f"| {name} | 0 | | | | | | |"
         return (
             f"| {name} | {len(self.times)} | {statistics.median(self.times):.1f} | "
-            f"{self.quantile(0.95):.1f} | {self.p99():.1f} | {max(self.times):.1f} | "
+            f"{self.quantile(0.95):.1f} | {self.quantile(0.99):.1f} | {max(self.times):.1f} | "
             f"{self.errors} | {self.statuses[429]} |"
         )
 
@@ -138,13 +132,13 @@ class Result:
                 found.append(f"{name}: {tally.errors} 5xx")
             if tally.statuses[429]:
                 found.append(f"{name}: a well-behaved client got {tally.statuses[429]} 429s")
-            if tally.p99() >= bound:
-                found.append(f"{name}: p99 {tally.p99():.0f} ms >= {bound:.0f} ms")
+            if tally.quantile(0.99) >= bound:
+                found.append(f"{name}: p99 {tally.quantile(0.99):.0f} ms >= {bound:.0f} ms")
             if baseline is not None:
-                before = getattr(baseline, name).p99()
-                if tally.p99() > 2 * max(before, floor):
+                before = getattr(baseline, name).quantile(0.99)
+                if tally.quantile(0.99) > 2 * max(before, floor):
                     found.append(
-                        f"{name}: p99 {tally.p99():.0f} ms is over 2x "
+                        f"{name}: p99 {tally.quantile(0.99):.0f} ms is over 2x "
                         f"{max(before, floor):.0f} ms (without the abusive client: {before:.0f} ms)"
                     )
         if self.abusive is not None:
@@ -357,7 +351,7 @@ def report(without: Result, with_abuse: Result, setup: str, floor: float = 1.0) 
             f"429s with Retry-After: {with_abuse.abusive.retry_after}.",
         ]
     ratios = ", ".join(
-        f"{name} {getattr(with_abuse, kind).p99() / max(getattr(without, kind).p99(), 1e-9):.2f}x"
+        f"{name} {getattr(with_abuse, kind).quantile(0.99) / max(getattr(without, kind).quantile(0.99), 1e-9):.2f}x"
         for name, kind in (
             ("dereferences", "deref"),
             ("kept answers", "query"),
