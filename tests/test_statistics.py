@@ -5,6 +5,7 @@ a full build and after an incremental one."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,36 +79,37 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DCTERMS = "http://purl.org/dc/terms/"
 RECORD_TYPE = "https://www.ica.org/standards/RiC/ontology#Record"
 SCHEMA = "http://schema.org/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
-def repeat(store: Store, record: NamedNode, how: str) -> None:
-    """Says one of `record`'s counted statements a second time, as a harvested graph can."""
-    elsewhere = NamedNode(BASE + "doc/record/harvested-elsewhere")
-    own = next(store.quads_for_pattern(record, None, None, None)).graph_name
+ELSEWHERE = NamedNode(BASE + "doc/record/harvested-elsewhere")
+"""A second graph, as a harvested record's graph may repeat another record's statements."""
 
-    def value(predicate: str) -> NamedNode | Literal:
-        found = next(store.quads_for_pattern(record, NamedNode(predicate), None, None))
-        assert isinstance(found.object, NamedNode | Literal)
-        return found.object
 
-    if how == "typed-in-two-graphs":
-        store.add(Quad(record, NamedNode(RDF + "type"), NamedNode(RECORD_TYPE), elsewhere))
-    elif how == "language-in-two-graphs":
-        language = NamedNode(DCTERMS + "language")
-        store.add(Quad(record, language, value(DCTERMS + "language"), elsewhere))
-    elif how == "two-dates-of-one-year":
-        year = value(DCTERMS + "created").value[:4]
-        date = Literal(f"{year}-12-31", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#date"))
-        store.add(Quad(record, NamedNode(DCTERMS + "created"), date, own))
-    else:
-        raise AssertionError(how)
+def typed_in_two_graphs(store: Store, record: NamedNode) -> Quad:
+    return Quad(record, NamedNode(RDF + "type"), NamedNode(RECORD_TYPE), ELSEWHERE)
+
+
+def language_in_two_graphs(store: Store, record: NamedNode) -> Quad:
+    language = next(store.quads_for_pattern(record, NamedNode(DCTERMS + "language"), None, None))
+    return Quad(record, language.predicate, language.object, ELSEWHERE)
+
+
+def two_dates_of_one_year(store: Store, record: NamedNode) -> Quad:
+    created = next(store.quads_for_pattern(record, NamedNode(DCTERMS + "created"), None, None))
+    date = Literal(f"{created.object.value[:4]}-12-31", datatype=NamedNode(XSD + "date"))
+    return Quad(record, created.predicate, date, created.graph_name)
 
 
 @pytest.mark.parametrize(
-    "how", ["typed-in-two-graphs", "language-in-two-graphs", "two-dates-of-one-year"]
+    "repeated",
+    [typed_in_two_graphs, language_in_two_graphs, two_dates_of_one_year],
+    ids=lambda f: f.__name__,
 )
-def test_a_repeated_statement_keeps_distinct_counting(records_site: Path, how: str) -> None:
+def test_a_repeated_statement_keeps_distinct_counting(
+    records_site: Path, repeated: Callable[[Store, NamedNode], Quad]
+) -> None:
     """A record said twice still counts once in each group: the build keeps COUNT(DISTINCT),
     whose answers are the direct queries'; counting without it would count the record twice."""
     built = Store.read_only(str(records_site / "store"))
@@ -125,7 +127,7 @@ def test_a_repeated_statement_keeps_distinct_counting(records_site: Path, how: s
     )
     assert isinstance(record, NamedNode)
     plain = counting_queries(store)
-    repeat(store, record, how)
+    store.add(repeated(store, record))
 
     queries = counting_queries(store)
     assert all(DISTINCT_COUNT in text for text in queries.values())
