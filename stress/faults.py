@@ -222,13 +222,14 @@ class Client:
         with ThreadPoolExecutor(self.threads) as pool:
             return dict(zip(paths, pool.map(self.get, paths), strict=True))
 
+    def answer(self, name: str) -> tuple[int, bytes]:
+        """The endpoint's answer to QUERIES[name], as SPARQL JSON."""
+        return self.get(
+            "/sparql?" + urlencode({"query": QUERIES[name]}), "application/sparql-results+json"
+        )
+
     def answers(self) -> dict[str, tuple[int, bytes]]:
-        return {
-            name: self.get(
-                "/sparql?" + urlencode({"query": text}), "application/sparql-results+json"
-            )
-            for name, text in QUERIES.items()
-        }
+        return {name: self.answer(name) for name in QUERIES}
 
 
 @dataclass
@@ -575,9 +576,7 @@ def serves(client: Client, titles: dict[str, str]) -> bool:
             status, body = client.get(f"/doc/record/{quote(record)}{suffix}")
             if status != 200 or title.encode() not in body:
                 return False
-    status, body = client.get(
-        "/sparql?" + urlencode({"query": QUERIES["titles"]}), "application/sparql-results+json"
-    )
+    status, body = client.answer("titles")
     return status == 200 and all(title.encode() in body for title in titles.values())
 
 
