@@ -378,7 +378,7 @@ def answer_remote(
         try:
             if analysis.form == "ASK":
                 answer = boolean(parse_query_results(stream, QueryResultsFormat.JSON))
-                return Answer(BOOLEAN_WRITERS[fmt](answer), 1, False)
+                return Answer(BOOLEAN_WRITERS[fmt](answer), False)
             return _write(remote, response, stream, fmt, prefixes, row_limit, graph)
         except requests.RequestException as exc:
             raise _timeout(timeout) from exc

@@ -34,6 +34,7 @@ from pyoxigraph import (
     serialize,
 )
 
+from lod.capped import NATIVE_WRITERS, cap_query
 from lod.errors import LodError, QueryRefused, QuerySyntaxError
 from lod.formats import keep_carriage_returns, trim_prefixes
 from lod.namespaces import prefixes_for
@@ -333,6 +334,7 @@ def answer_query(
         default_graphs=default_graphs,
         named_graphs=named_graphs,
         union=not query.analysis.dataset,
+        select=query.analysis.form == "SELECT",
     )
 
 
@@ -375,7 +377,6 @@ def prepare_query(
 @dataclass(frozen=True, slots=True)
 class Answer:
     body: bytes
-    rows: int
     truncated: bool
 
 
@@ -390,6 +391,7 @@ def run_query(
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
     union: bool = True,
+    select: bool = False,
 ) -> Answer:
     """Run a checked query and write its results as `fmt` (a name from RESULT_WRITERS or
     GRAPH_WRITERS); at most `row_limit` solutions or triples are written. Relative IRIs resolve
@@ -397,7 +399,8 @@ def run_query(
 
     Each resource is a named graph; unless the query or the protocol names a dataset, the
     default graph is the union of all of them (`union`; Oxigraph would let the flag override
-    a FROM clause, so it is set only when there is none)."""
+    a FROM clause, so it is set only when there is none). A SELECT query (`select`) is written
+    by pyoxigraph under a capped LIMIT (lod.capped) where its clauses allow."""
     for graph in (default_graphs or []) + (named_graphs or []):
         if not store.contains_named_graph(NamedNode(graph)):
             raise not_in_dataset(graph)
@@ -408,6 +411,16 @@ def run_query(
         options["named_graphs"] = [NamedNode(g) for g in named_graphs]
     if union and default_graphs is None and named_graphs is None:
         options["use_default_graph_as_union"] = True
+    native = NATIVE_WRITERS.get(fmt) if select else None
+    capped = cap_query(text, tokenize(text), row_limit) if native else None
+    if native and capped:
+        try:
+            solutions = store.query(capped, **options)
+        except SyntaxError:
+            pass  # the query's own error: the plain run below reports it against its text
+        else:
+            assert isinstance(solutions, QuerySolutions)
+            return Answer(*native.write(solutions, row_limit))
     try:
         result = store.query(text, **options)
     except SyntaxError as exc:
@@ -424,15 +437,15 @@ def write_answer(
     """A query's result written as `fmt`, at most `row_limit` solutions or triples: one writer
     for the embedded store's results and an external store's (a graph as any triples)."""
     if isinstance(result, QueryBoolean):
-        return Answer(BOOLEAN_WRITERS[fmt](bool(result)), 1, False)
+        return Answer(BOOLEAN_WRITERS[fmt](bool(result)), False)
     if isinstance(result, QuerySolutions):
         names = [v.value for v in result.variables]
         rows = list(_take(result, row_limit + 1))
         cut = len(rows) > row_limit
-        return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), len(rows) - cut, cut)
+        return Answer(RESULT_WRITERS[fmt](names, rows[:row_limit]), cut)
     triples = list(_take(result, row_limit + 1))
     cut = len(triples) > row_limit
-    return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), len(triples) - cut, cut)
+    return Answer(GRAPH_WRITERS[fmt](triples[:row_limit], prefixes), cut)
 
 
 def _take(items: Iterable[Any], count: int) -> Iterator[Any]:

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent / "lod"
 FLOORS = [
     {"errors"},
     {"model", "config", "namespaces"},
-    {"vocab", "dates", "citations", "uris", "curated", "oaidc", "shapes", "shacl"},
+    {"vocab", "dates", "citations", "uris", "curated", "oaidc", "shapes", "shacl", "capped"},
     {"sources", "harvest"},
     {"authorities", "concepts", "mentions"},
     {"mapping", "passthrough", "provenance"},
