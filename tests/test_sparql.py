@@ -289,6 +289,21 @@ def test_row_cap_is_stated(records_site: Path) -> None:
         assert len(rows(small)) == 3 and "SPARQL-Result-Truncated" not in small.headers
 
 
+def test_a_large_answer_arrives_whole(records_site: Path) -> None:
+    # Over a megabyte the server reads the worker's answer off the event loop, in a thread.
+    with running_server(records_site, query_row_limit="20000") as url:
+        r = requests.get(
+            url + "/sparql",
+            params={"query": "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c }"},
+            headers={"Accept": "application/sparql-results+json", "Accept-Encoding": "identity"},
+            timeout=60,
+        )
+        assert len(r.content) > 1 << 20
+        assert len(r.json()["results"]["bindings"]) == 20000
+        assert r.headers["SPARQL-Result-Truncated"].startswith("true")
+        assert str(rows(sparql(url, TITLE_QUERY))[0][0]).startswith(SEED_TITLE)
+
+
 def test_runaway_query_is_stopped_and_the_server_recovers(records_site: Path) -> None:
     with running_server(records_site, query_timeout="2", query_workers="1") as url:
         started = time.monotonic()

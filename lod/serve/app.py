@@ -206,13 +206,8 @@ class App:
             if refused is not None:
                 await asyncio.sleep(PENALTY)
                 return refused
-            response = await asyncio.to_thread(
-                endpoint.answer,
-                build.pool,
-                parsed,
-                chosen,
-                self.config.query_row_limit,
-                analysis,
+            response = await endpoint.answer(
+                build.pool, parsed, chosen, self.config.query_row_limit, analysis
             )
         if build.answers is not None:
             build.answers.put(key, response)

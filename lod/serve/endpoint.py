@@ -184,12 +184,12 @@ def choose(
     return chosen, analysis
 
 
-def answer(
+async def answer(
     pool: Runner, protocol: Protocol, chosen: MediaType, row_limit: int, analysis: Analysis
 ) -> Response:
     """Run the query on the pool and wrap the bytes; errors become safe 4xx/5xx answers."""
     try:
-        result = pool.run(
+        result = await pool.run(
             Job(
                 protocol.query,
                 chosen.name,

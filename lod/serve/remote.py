@@ -11,6 +11,7 @@ documents too, written in the negotiated format.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -60,7 +61,11 @@ class RemotePool:
             self._local.remote = remote
         return remote
 
-    def run(self, job: Job) -> Answer:
+    async def run(self, job: Job) -> Answer:
+        """The store's answer, awaited in a thread: requests blocks."""
+        return await asyncio.to_thread(self.answer, job)
+
+    def answer(self, job: Job) -> Answer:
         return answer_remote(
             self.remote,
             job.text,
