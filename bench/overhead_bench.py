@@ -11,7 +11,6 @@ SITE is a `lod build` output (the suite keeps its 10k build in --work as site-10
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from collections.abc import Callable
@@ -23,33 +22,18 @@ sys.path.insert(0, str(HERE.parent))
 from bench.suite import Client, count_rows, http_runner, lod_serving, time_together  # noqa: E402
 from lod.config import Config  # noqa: E402
 from lod.curated import load_curated  # noqa: E402
-from lod.sparql import answer_query  # noqa: E402
-from lod.store import BUILD_INFO, STORE_DIR  # noqa: E402
-from lod.textindex import INDEX_FILE, TextIndex  # noqa: E402
+from lod.sparql import LocalBuild  # noqa: E402
 
 
 def in_process(site: Path) -> Callable[[str], Callable[[], int]]:
     """A runner per query doing what a query process does, on the build's store and index."""
-    from pyoxigraph import Store
-
-    base = json.loads((site / BUILD_INFO).read_text(encoding="utf-8"))["base_uri"]
-    store = Store.read_only(str(site / STORE_DIR))
-    index = site / INDEX_FILE
-    search = TextIndex(index).uris if index.is_file() else None
+    build = LocalBuild.open(site)
     row_limit = Config().query_row_limit
 
     def make(query: str) -> Callable[[], int]:
         def run() -> int:
-            answer = answer_query(
-                store,
-                query,
-                "json",
-                vocab_ns=base + "vocab/lod#",
-                search=search,
-                row_limit=row_limit,
-                base_iri=base,
-            )
-            return count_rows(answer.body)  # the HTTP runner parses its answer too
+            # the HTTP runner parses its answer too
+            return count_rows(build.answer(query, "json", row_limit).body)
 
         return run
 

@@ -605,23 +605,42 @@ GRAPH_WRITERS: dict[str, Callable[[list[Triple], dict[str, str]], bytes]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class LocalBuild:
+    """A built output opened for queries in this process: `lod query`, and benchmarks that hold
+    the server's answers against the same path run in process."""
+
+    store: Store
+    search: Search | None
+    base: str
+
+    @classmethod
+    def open(cls, directory: Path) -> LocalBuild:
+        try:
+            info = json.loads((directory / BUILD_INFO).read_text(encoding="utf-8"))
+            store = Store.read_only(str(directory / STORE_DIR))
+        except (OSError, ValueError) as exc:
+            raise LodError(
+                f"{directory} is not a lod build; run `lod build --out {directory}` first"
+            ) from exc
+        index = directory / INDEX_FILE
+        search = TextIndex(index).uris if index.is_file() else None
+        return cls(store, search, info["base_uri"])
+
+    def answer(self, text: str, fmt: str | None, row_limit: int) -> Answer:
+        """What a server's query process answers, with the build's keyword search and prefixes."""
+        return answer_query(
+            self.store,
+            text,
+            fmt,
+            vocab_ns=self.base + "vocab/lod#",
+            search=self.search,
+            row_limit=row_limit,
+            base_iri=self.base,
+        )
+
+
 def run_local(directory: Path, text: str, fmt: str | None, limit: int | None) -> bytes:
     """`lod query`: run a query on a built output in this process (no time limit: the caller
-    is the person who owns the data), with keyword search and the build's prefixes."""
-    try:
-        info = json.loads((directory / BUILD_INFO).read_text(encoding="utf-8"))
-        store = Store.read_only(str(directory / STORE_DIR))
-    except (OSError, ValueError) as exc:
-        raise LodError(
-            f"{directory} is not a lod build; run `lod build --out {directory}` first"
-        ) from exc
-    index = directory / INDEX_FILE
-    return answer_query(
-        store,
-        text,
-        fmt,
-        vocab_ns=info["base_uri"] + "vocab/lod#",
-        search=TextIndex(index).uris if index.is_file() else None,
-        row_limit=limit or 10**12,
-        base_iri=info["base_uri"],
-    ).body
+    is the person who owns the data)."""
+    return LocalBuild.open(directory).answer(text, fmt, limit or 10**12).body
