@@ -23,7 +23,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pyoxigraph import (
     BlankNode,
-    DefaultGraph,
     Literal,
     NamedNode,
     QueryBoolean,
@@ -187,8 +186,17 @@ def dataset_iris(
             found[named].append(iri if ":" in iri else base_iri + iri)
         elif target.kind == "pname":
             prefix, _, local = target.text.partition(":")
-            found[named].append(analysis.prefixes.get(prefix, "") + local)
+            if prefix in analysis.prefixes:  # else the query's parse reports the prefix
+                found[named].append(analysis.prefixes[prefix] + local)
     return found
+
+
+def graph_node(iri: str) -> NamedNode:
+    """A dataset graph's node; a refusal naming `iri` where it is no IRI at all."""
+    try:
+        return NamedNode(iri)
+    except ValueError as exc:
+        raise QueryRefused(f"graph <{iri[:200]}> is not a valid absolute IRI") from exc
 
 
 def not_in_dataset(graph: str) -> QueryRefused:
@@ -322,7 +330,7 @@ def answer_query(
     if query.analysis.dataset:
         named_in_query = dataset_iris(tokenize(text), query.analysis, base_iri)
         for graph in named_in_query[0] + named_in_query[1]:
-            if not store.contains_named_graph(NamedNode(graph)):
+            if not store.contains_named_graph(graph_node(graph)):
                 raise not_in_dataset(graph)
     return run_query(
         store,
@@ -402,11 +410,11 @@ def run_query(
     a FROM clause, so it is set only when there is none). A SELECT query (`select`) is written
     by pyoxigraph under a capped LIMIT (lod.capped) where its clauses allow."""
     for graph in (default_graphs or []) + (named_graphs or []):
-        if not store.contains_named_graph(NamedNode(graph)):
+        if not store.contains_named_graph(graph_node(graph)):
             raise not_in_dataset(graph)
     options: dict[str, Any] = {"prefixes": prefixes, "base_iri": base_iri}
     if default_graphs is not None:
-        options["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
+        options["default_graph"] = [NamedNode(g) for g in default_graphs]
     if named_graphs is not None:
         options["named_graphs"] = [NamedNode(g) for g in named_graphs]
     if union and default_graphs is None and named_graphs is None:

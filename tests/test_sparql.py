@@ -148,6 +148,103 @@ def test_service_description_and_query_page(records_server: str) -> None:
     assert URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON") in formats
     page = requests.get(records_server + "/sparql", headers={"Accept": "text/html"}, timeout=10)
     assert page.headers["Content-Type"].startswith("text/html") and "<textarea" in page.text
+    # lod refuses remote graphs, so it must not claim to fetch them
+    assert URIRef(sd + "DereferencesURIs") not in set(g.objects(None, URIRef(sd + "feature")))
+
+
+def test_the_html_answer_of_sparql_varies_by_accept(records_server: str) -> None:
+    """/sparql answers a browser with the query page and a client with results, at one URL:
+    a shared cache must know the answer depends on Accept."""
+    for params in ({}, {"query": "ASK {}"}):
+        page = requests.get(
+            records_server + "/sparql",
+            params=params,
+            headers={"Accept": "text/html,*/*;q=0.8"},
+            timeout=10,
+        )
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert "Accept" in {v.strip() for v in page.headers["Vary"].split(",")}, params
+
+
+GRAPH_QUERY = (
+    "CONSTRUCT { ?r dcterms:title ?t } WHERE { ?r dcterms:identifier ?i ; dcterms:title ?t }"
+)
+
+
+@pytest.mark.parametrize(
+    ("formats", "media", "rdflib_format"),
+    [
+        # SPARQLWrapper's defaults for a CONSTRUCT: format=xml (with output= and results=)
+        (["xml"], "application/rdf+xml", "xml"),
+        # SPARQLWrapper's RDFXML: both spellings at once
+        (["rdf+xml", "application/rdf+xml"], "application/rdf+xml", "xml"),
+        (["json"], "application/ld+json", "json-ld"),
+        (["unknown", "turtle"], "text/turtle", "turtle"),
+    ],
+)
+def test_format_parameter_of_a_graph_query(
+    records_server: str, formats: list[str], media: str, rdflib_format: str
+) -> None:
+    r = requests.get(
+        records_server + "/sparql",
+        params=[("query", GRAPH_QUERY), *(("format", f) for f in formats), ("output", "xml")],
+        headers={"Accept": "application/rdf+xml"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == media
+    if rdflib_format == "json-ld":
+        nquads = jsonld.to_rdf(r.json(), {"format": "application/n-quads"})
+        g = Graph().parse(data=nquads, format="nt")
+    else:
+        g = Graph().parse(data=r.content, format=rdflib_format)
+    assert any(str(o).startswith(SEED_TITLE) for o in g.objects(None, DCTERMS.title))
+
+
+def test_format_parameter_the_endpoint_cannot_write(records_server: str) -> None:
+    r = sparql(records_server, TITLE_QUERY, format="rdf+xml")
+    assert r.status_code == 406 and "text/csv" in r.text
+
+
+RECORD_GRAPH = BASE + "doc/record/112095"
+IN_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_the_protocols_dataset_is_the_graphs_named_and_only_those(records_server: str) -> None:
+    """SPARQL 1.1 Protocol 2.1.4: given default-graph-uri or named-graph-uri, the dataset is
+    made of the graphs named; a half not named is empty, as with FROM or FROM NAMED alone."""
+
+    def n(query: str, **params: str) -> int:
+        return int(rows(sparql(records_server, query, **params))[0][0])  # type: ignore[call-overload]
+
+    in_record = n(COUNT, **{"default-graph-uri": RECORD_GRAPH})
+    assert 20 < in_record < count(records_server)
+    assert n(IN_NAMED, **{"default-graph-uri": RECORD_GRAPH}) == 0
+    assert n(COUNT, **{"named-graph-uri": RECORD_GRAPH}) == 0
+    assert n(IN_NAMED, **{"named-graph-uri": RECORD_GRAPH}) == in_record
+    # the same dataset named in the query
+    assert n(COUNT.replace("WHERE", f"FROM <{RECORD_GRAPH}> WHERE")) == in_record
+    assert n(IN_NAMED.replace("WHERE", f"FROM <{RECORD_GRAPH}> WHERE")) == 0
+    assert n(COUNT.replace("WHERE", f"FROM NAMED <{RECORD_GRAPH}> WHERE")) == 0
+    assert n(IN_NAMED.replace("WHERE", f"FROM NAMED <{RECORD_GRAPH}> WHERE")) == in_record
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"default-graph-uri": "not an iri"}, "default-graph-uri 'not an iri' is not an absolute"),
+        ({"named-graph-uri": "<x>"}, "named-graph-uri '<x>' is not an absolute"),
+        ({"default-graph-uri": ""}, "default-graph-uri '' is not an absolute"),
+        ({"named-graph-uri": "doc/record/112095"}, "is not an absolute IRI"),
+        ({"query": "SELECT * FROM nope:x WHERE { ?s ?p ?o }"}, "Prefix not found"),
+    ],
+)
+def test_a_graph_that_is_no_iri_is_the_clients_error(
+    records_server: str, params: dict[str, str], says: str
+) -> None:
+    r = requests.get(records_server + "/sparql", params={"query": "ASK {}", **params}, timeout=30)
+    assert r.status_code == 400 and says in r.text, r.text
+    assert "Traceback" not in r.text
 
 
 def test_syntax_error_gives_position_not_internals(records_server: str) -> None:

@@ -188,7 +188,7 @@ class App:
         if parsed is None:
             wants_page = negotiate(accept, endpoint.GRAPH_OFFERS)
             if wants_page is not None and wants_page.name == "html":
-                return await self.query(build, request)
+                return self._negotiated_page(build, request)
             endpoint_uri = f"{_origin(request)}/sparql"
             return endpoint.service_description(endpoint_uri, build.triples, accept)
         checked = endpoint.choose(parsed, accept, build.search_iri, build.prefixes)
@@ -196,7 +196,7 @@ class App:
             return checked
         chosen, analysis = checked
         if chosen.name == "html":
-            return await self.query(build, request)
+            return self._negotiated_page(build, request)
         fmt = f"{chosen.name} {chosen.media_type}"
         key = answer_key(parsed.query, fmt, parsed.default_graphs, parsed.named_graphs)
         kept = build.answers.get(key, request) if build.answers is not None else None
@@ -213,9 +213,19 @@ class App:
             build.answers.put(key, response)
         return response
 
+    def _negotiated_page(self, build: Build, request: Request) -> Response:
+        """The query page, where /sparql answers HTML by `Accept`: a shared cache must not give
+        it to a SPARQL client asking for results at the same URL."""
+        page = self._query_page(build, request)
+        page.headers["Vary"] = "Accept"
+        return page
+
     async def query(self, build: Build, request: Request) -> Response:
         if request.method not in ("GET", "HEAD", "POST"):
             return error(HTTPStatus.METHOD_NOT_ALLOWED, "use GET", Allow="GET, HEAD, OPTIONS")
+        return self._query_page(build, request)
+
+    def _query_page(self, build: Build, request: Request) -> Response:
         return pages.query_page(
             request,
             build.title,
@@ -357,7 +367,9 @@ async def _send(response: Response, method: str, send: Send) -> None:
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
     ]
     if response.file is None:
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        if response.status != HTTPStatus.NOT_MODIFIED:
+            # A 304 has no body; a length there would have to be the 200's (RFC 9110 8.6).
+            headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = response.body if method != "HEAD" else b""
         await send({"type": "http.response.body", "body": body})

@@ -60,8 +60,12 @@ FORMAT_PARAM = {
     "nt": "application/n-triples",
     "rdfxml": "application/rdf+xml",
     "rdf": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
     "html": "text/html",
 }
+GRAPH_FORMAT_PARAM = {**FORMAT_PARAM, "xml": "application/rdf+xml", "json": "application/ld+json"}
+"""A graph has no SPARQL results: `format=xml` or `json` on a CONSTRUCT means its RDF/XML or
+JSON-LD, as SPARQLWrapper and Virtuoso read them."""
 STATUS = {
     QuerySyntaxError: HTTPStatus.BAD_REQUEST,
     QueryRefused: HTTPStatus.BAD_REQUEST,
@@ -134,12 +138,22 @@ def parse(request: Request) -> Protocol | Response | None:
         )
     if len(queries) > 1:
         return error(HTTPStatus.BAD_REQUEST, "give exactly one 'query' parameter")
-    return Protocol(
-        queries[0],
-        params.get("default-graph-uri"),
-        params.get("named-graph-uri"),
-        params,
-    )
+    default_graphs, named_graphs = params.get("default-graph-uri"), params.get("named-graph-uri")
+    for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for iri in iris or []:
+            try:
+                NamedNode(iri)
+            except ValueError:
+                return error(
+                    HTTPStatus.BAD_REQUEST,
+                    f"{name} {iri[:200]!r} is not an absolute IRI; give the full IRI of a "
+                    "graph of this dataset",
+                )
+    if default_graphs is not None or named_graphs is not None:
+        # The dataset is then the graphs named and only those (section 2.1.4): a half not
+        # given is empty, not the whole store.
+        default_graphs, named_graphs = default_graphs or [], named_graphs or []
+    return Protocol(queries[0], default_graphs, named_graphs, params)
 
 
 def _charset(content_type: str) -> str:
@@ -169,11 +183,14 @@ def choose(
     except QueryError as exc:
         return error(STATUS[type(exc)], str(exc))
     form = analysis.form
-    offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    offers, names = (GRAPH_OFFERS, GRAPH_FORMAT_PARAM) if graph else (RESULT_OFFERS, FORMAT_PARAM)
     wanted = protocol.params.get("format")
     if wanted:
-        media = FORMAT_PARAM.get(wanted[0].lower(), wanted[0].lower())
-        chosen = next((o for o in offers if o.media_type == media), None)
+        # Clients send more than one (SPARQLWrapper: `format=rdf+xml&format=application/rdf+xml`):
+        # the first this endpoint offers wins.
+        media = [names.get(w.strip().lower(), w.strip().lower()) for w in wanted]
+        chosen = next((o for m in media for o in offers if o.media_type == m), None)
     else:
         chosen = negotiate(accept, offers)
     if chosen is None:
@@ -227,7 +244,6 @@ def service_description(endpoint: str, triples: int, accept: str) -> Response:
         Triple(s, rdf_type, sd("Service")),
         Triple(s, sd("endpoint"), NamedNode(endpoint)),
         Triple(s, sd("supportedLanguage"), sd("SPARQL11Query")),
-        Triple(s, sd("feature"), sd("DereferencesURIs")),
         Triple(s, sd("feature"), sd("UnionDefaultGraph")),
         Triple(
             s, sd("defaultEntailmentRegime"), NamedNode("http://www.w3.org/ns/entailment/Simple")

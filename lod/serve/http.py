@@ -46,7 +46,8 @@ page names so that browsers do not ask for a /favicon.ico the site does not have
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
     "Access-Control-Allow-Headers": (
-        "Accept, Accept-Encoding, Content-Type, If-None-Match, If-Modified-Since, Range"
+        "Accept, Accept-Encoding, Cache-Control, Content-Type, If-None-Match, "
+        "If-Modified-Since, Pragma, Range"
     ),
     "Access-Control-Max-Age": "86400",
 }

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -93,6 +94,9 @@ def _serve(setup: Setup, conn: Connection) -> None:
             answer = exc
         except (LodError, OSError) as exc:
             answer = QueryError(f"the store could not answer: {type(exc).__name__}")
+        except Exception as exc:  # one job's fault must not end the worker
+            traceback.print_exc()
+            answer = QueryError(f"the query could not be answered: {type(exc).__name__}")
         if isinstance(answer, QueryError):
             conn.send(answer)
         else:
