@@ -182,9 +182,25 @@ def test_dataset_description(records_site: Path) -> None:
     ds = URIRef(BASE + "dataset")
     assert (ds, RDF.type, VOID.Dataset) in void and (ds, RDF.type, DCAT.Dataset) in void
     dumps = set(void.objects(ds, VOID.dataDump))
+    # the RDF dumps; the JSON Lines file is a distribution but no serialization of RDF
     assert dumps == {
-        URIRef(BASE + f"dumps/{n}")
-        for n in ("dataset.nt.gz", "dataset.ttl", "records.jsonl", "dataset.nq.gz")
+        URIRef(BASE + f"dumps/{n}") for n in ("dataset.nt.gz", "dataset.ttl", "dataset.nq.gz")
+    }
+    media = {
+        str(void.value(d, DCAT.downloadURL)).rsplit("/", 1)[1]: (
+            void.value(d, DCAT.mediaType),
+            void.value(d, DCAT.compressFormat),
+            void.value(d, DCTERMS["format"]),
+        )
+        for d in void.objects(ds, DCAT.distribution)
+    }
+    iana = "https://www.iana.org/assignments/media-types/"
+    gzip_type = URIRef(iana + "application/gzip")
+    assert media == {
+        "dataset.nt.gz": (URIRef(iana + "application/n-triples"), gzip_type, None),
+        "dataset.ttl": (URIRef(iana + "text/turtle"), None, None),
+        "records.jsonl": (None, None, URIRef("https://jsonlines.org/")),
+        "dataset.nq.gz": (URIRef(iana + "application/n-quads"), gzip_type, None),
     }
     assert void.value(ds, VOID.uriSpace) == Literal(BASE)
     assert URIRef(BASE + "record/112095") in set(void.objects(ds, VOID.exampleResource))

@@ -263,6 +263,10 @@ def test_void_names_endpoint_and_dumps(records_server: str) -> None:
     assert (None, URIRef(void + "sparqlEndpoint"), URIRef(BASE + "sparql")) in g
     dumps = {str(o) for o in g.objects(None, URIRef(void + "dataDump"))}
     assert BASE + "dumps/dataset.nt.gz" in dumps
+    lines = get(records_server + "/dumps/records.jsonl")
+    # JSON Lines, not one JSON-LD document: a JSON-LD parser given the file would fail
+    assert lines.headers["Content-Type"] == "application/jsonl; charset=utf-8"
+    assert all(json.loads(line)["@context"] for line in lines.text.splitlines())
     assert json.loads(get(records_server + "/context.jsonld").text)["@context"]["schema"]
 
 

@@ -12,6 +12,12 @@ from lod.namespaces import expand
 from lod.statistics import STATS_FILE
 
 SPDX = "http://spdx.org/rdf/terms#"
+IANA = "https://www.iana.org/assignments/media-types/"
+UNREGISTERED = {"application/jsonl": ("https://jsonlines.org/", "https://www.w3.org/TR/json-ld11/")}
+"""Dump types IANA has not registered, with the format's page and the standard each line keeps
+to: DCAT names such a format by dcterms:format, as dcat:mediaType is for registered types.
+A JSON Lines file is no RDF serialization a crawler can read whole, so it is no void:dataDump."""
+COMPRESSED = {".gz": IANA + "application/gzip"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +84,24 @@ def dataset_triples(
         url = NamedNode(base + dump.path)
         dist = NamedNode(f"{dataset_uri}#dump-{dump.path.rsplit('/', 1)[-1]}")
         checksum = NamedNode(f"{dist.value}-sha256")
+        unregistered = UNREGISTERED.get(dump.media_type)
+        if unregistered:
+            out += [
+                Triple(dist, p("dcterms:format"), NamedNode(unregistered[0])),
+                Triple(dist, p("dcterms:conformsTo"), NamedNode(unregistered[1])),
+            ]
+        else:
+            out += [
+                Triple(s, p("void:dataDump"), url),
+                Triple(dist, p("dcat:mediaType"), NamedNode(IANA + dump.media_type)),
+            ]
+        compressed = COMPRESSED.get(dump.path[dump.path.rfind(".") :])
+        if compressed:
+            out.append(Triple(dist, p("dcat:compressFormat"), NamedNode(compressed)))
         out += [
-            Triple(s, p("void:dataDump"), url),
             Triple(s, p("dcat:distribution"), dist),
             Triple(dist, p("rdf:type"), p("dcat:Distribution")),
             Triple(dist, p("dcat:downloadURL"), url),
-            Triple(
-                dist,
-                p("dcat:mediaType"),
-                NamedNode(f"https://www.iana.org/assignments/media-types/{dump.media_type}"),
-            ),
             Triple(dist, p("dcterms:title"), Literal(dump.label, language="en")),
             Triple(
                 dist,

@@ -25,7 +25,7 @@ KEYS = ("gz", "ttl", "js", "nq")
 DUMP_TYPES = {
     "dataset.nt.gz": ("application/n-triples", "N-Triples (gzip)"),
     "dataset.ttl": ("text/turtle", "Turtle"),
-    "records.jsonl": ("application/ld+json", "JSON-LD, one resource per line"),
+    "records.jsonl": ("application/jsonl", "JSON Lines: a JSON-LD document per resource"),
     "dataset.nq.gz": (
         "application/n-quads",
         "N-Quads (gzip): one named graph per resource, with its provenance",

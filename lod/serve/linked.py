@@ -44,7 +44,7 @@ FORMAT_ALIASES = {
 STATIC_TYPES = {
     **{f.suffix: f.content_type for f in FORMATS},
     ".gz": "application/gzip",
-    ".jsonl": "application/ld+json; charset=utf-8",
+    ".jsonl": "application/jsonl; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".json": "application/json; charset=utf-8",
