@@ -355,7 +355,10 @@ class _RecordMapping:
             for name in r.languages
         )
         if r.transcript:
-            self.add("schema:text", Literal(r.transcript))
+            # In the record's language where it has one known language; else untagged.
+            known = {lang.bcp47 for name in r.languages if (lang := self.vocab.language(name))}
+            tag = known.pop() if len(known) == 1 and len(r.languages) == 1 else None
+            self.add("schema:text", Literal(r.transcript, language=tag))
         if r.text and (english and not r.transcript):
             self.add("schema:text", Literal(r.text, language="en"))
         elif r.text:

@@ -187,6 +187,27 @@ def test_language_uris() -> None:
     assert (s, DCTERMS.language, Literal("Klingon")) in g  # unknown: kept verbatim, not guessed
 
 
+@pytest.mark.parametrize(
+    ("languages", "tagged"),
+    [
+        (["Russian"], Literal("Пример текста.", lang="ru")),
+        # two languages, or one lod cannot name: the text's own is not known, so no tag
+        (["Russian", "Chinese"], Literal("Пример текста.")),
+        (["Klingon"], Literal("Пример текста.")),
+        ([], Literal("Пример текста.")),
+    ],
+)
+def test_a_transcript_is_in_the_records_one_language(languages: list[str], tagged: Literal) -> None:
+    record = Record(
+        id="t",
+        source_format="t",
+        origin=Origin("f"),
+        languages=languages,
+        transcript="Пример текста.",
+    )
+    assert graph_of(record).value(URIRef(BASE + "record/t"), SCHEMA.text) == tagged
+
+
 def _values(record: Record, attr: str) -> list[str]:
     value = getattr(record, attr)
     if isinstance(value, dict):
