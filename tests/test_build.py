@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,6 +178,23 @@ def test_dumps_and_checksums(records_site: Path) -> None:
     assert all(json.loads(line)["@context"] == BASE + "context.jsonld" for line in lines)
 
 
+def test_void_vocabularies_are_those_the_graphs_use(records_site: Path) -> None:
+    """Every vocabulary of a property or class in the dataset's graphs is named, and no other
+    (RDF and RDF Schema go without saying)."""
+    from pyoxigraph import Store
+
+    void = Graph().parse(records_site / ".well-known/void", format="turtle")
+    named = {str(v) for v in void.objects(URIRef(BASE + "dataset"), VOID.vocabulary)}
+    store = Store.read_only(str(records_site / "store"))
+    used = {
+        re.sub(r"[^#/]*$", "", row["t"].value)
+        for row in store.query(
+            "SELECT DISTINCT ?t WHERE { GRAPH ?g { { ?s ?t ?o } UNION { ?s a ?t } } }"
+        )
+    }
+    assert named == used - {str(RDF), "http://www.w3.org/2000/01/rdf-schema#"}
+
+
 def test_dataset_description(records_site: Path) -> None:
     void = Graph().parse(records_site / ".well-known/void", format="turtle")
     ds = URIRef(BASE + "dataset")
@@ -204,6 +222,10 @@ def test_dataset_description(records_site: Path) -> None:
     }
     assert void.value(ds, VOID.uriSpace) == Literal(BASE)
     assert URIRef(BASE + "record/112095") in set(void.objects(ds, VOID.exampleResource))
+    # a document per resource: every Turtle file under doc/, the dataset's own among them
+    documents = len(list((records_site / "doc").rglob("*.ttl")))
+    assert int(void.value(ds, VOID.documents)) == documents
+    assert int(void.value(ds, VOID.entities)) == documents - 1
     assert (
         int(void.value(ds, VOID.triples))
         == json.loads((records_site / "report.json").read_text())["triples"]

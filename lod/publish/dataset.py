@@ -61,7 +61,12 @@ def dataset_triples(
             p("void:entities"),
             Literal(str(entities + records), datatype=NamedNode(XSD + "integer")),
         ),
-        Triple(s, p("void:documents"), Literal(str(records), datatype=NamedNode(XSD + "integer"))),
+        # A document per resource (each in five formats), and this description's own.
+        Triple(
+            s,
+            p("void:documents"),
+            Literal(str(entities + records + 1), datatype=NamedNode(XSD + "integer")),
+        ),
         Triple(s, p("void:rootResource"), NamedNode(base + "index.html")),
         Triple(s, p("void:sparqlEndpoint"), NamedNode(base + "sparql")),
         Triple(s, p("foaf:homepage"), NamedNode(base + "index.html")),

@@ -34,9 +34,21 @@ from lod.publish.validation import (
 )
 from lod.publish.writer import SiteWriter
 from lod.shacl import load_shapes
-from lod.statistics import statistics_graph
+from lod.shapes import SH
+from lod.statistics import QB, SDMX_DIMENSION, SDMX_MEASURE, statistics_graph
 from lod.store import BUILD_INFO
 from lod.uris import Minter
+
+VOCABULARIES = (
+    *(PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf", "owl", "dcat")),
+    *(PREFIXES[p] for p in ("prov", "pav")),  # each graph's provenance
+    QB,  # the record counts (lod.statistics)
+    SDMX_DIMENSION,
+    SDMX_MEASURE,
+    SH,  # the published shapes
+)
+"""void:vocabulary: every vocabulary whose properties or classes the dataset's graphs use, but
+RDF and RDF Schema themselves (tests/test_build.py holds the list to a build's store)."""
 
 MARKER = ".lod-output"
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 3
@@ -131,9 +143,7 @@ def describe(
         examples=examples[:EXAMPLES],
         dumps=dumps,
         modified=modified,
-        vocabularies=sorted(
-            {PREFIXES[p] for p in ("schema", "dcterms", "rico", "skos", "foaf")} | {minter.vocab}
-        ),
+        vocabularies=sorted({*VOCABULARIES, minter.vocab}),
     )
     description += agent
     found = load_shapes(config.base_uri).validate(description)
