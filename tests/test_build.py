@@ -229,6 +229,7 @@ def test_dataset_description(records_site: Path) -> None:
     assert (
         int(void.value(ds, VOID.triples))
         == json.loads((records_site / "report.json").read_text())["triples"]
+        == len(gzip.decompress((records_site / "dumps/dataset.nq.gz").read_bytes()).splitlines())
     )
     assert void.value(ds, DCTERMS.license) == URIRef(
         "http://creativecommons.org/publicdomain/zero/1.0/"

@@ -55,6 +55,7 @@ def dataset_triples(
         Triple(s, p("dcterms:description"), Literal(config.description, language="en")),
         Triple(s, p("dcterms:license"), NamedNode(config.license)),
         Triple(s, p("void:uriSpace"), Literal(base)),
+        # Every resource graph's statements, provenance included: the N-Quads dump's count.
         Triple(s, p("void:triples"), Literal(str(triples), datatype=NamedNode(XSD + "integer"))),
         Triple(
             s,

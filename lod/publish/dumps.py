@@ -23,9 +23,15 @@ from lod.store import StreamLoader
 NAMES = ("dataset.nt.gz", "dataset.ttl", "records.jsonl", "dataset.nq.gz")
 KEYS = ("gz", "ttl", "js", "nq")
 DUMP_TYPES = {
-    "dataset.nt.gz": ("application/n-triples", "N-Triples (gzip)"),
-    "dataset.ttl": ("text/turtle", "Turtle"),
-    "records.jsonl": ("application/jsonl", "JSON Lines: a JSON-LD document per resource"),
+    "dataset.nt.gz": (
+        "application/n-triples",
+        "N-Triples (gzip): the resources, without provenance",
+    ),
+    "dataset.ttl": ("text/turtle", "Turtle: the resources, without provenance"),
+    "records.jsonl": (
+        "application/jsonl",
+        "JSON Lines: a JSON-LD document per resource, without provenance",
+    ),
     "dataset.nq.gz": (
         "application/n-quads",
         "N-Quads (gzip): one named graph per resource, with its provenance",
