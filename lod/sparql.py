@@ -186,8 +186,14 @@ def dataset_iris(
             found[named].append(iri if ":" in iri else base_iri + iri)
         elif target.kind == "pname":
             prefix, _, local = target.text.partition(":")
-            if prefix in analysis.prefixes:  # else the query's parse reports the prefix
-                found[named].append(analysis.prefixes[prefix] + local)
+            if prefix not in analysis.prefixes:
+                # Never left for a store to resolve: an external one may know the prefix
+                # and fetch the graph.
+                raise QuerySyntaxError(
+                    f"the prefix {prefix}: of FROM {target.text} is not declared; declare it "
+                    "with PREFIX or write the graph's full IRI"
+                )
+            found[named].append(analysis.prefixes[prefix] + local)
     return found
 
 

@@ -236,7 +236,7 @@ def test_the_protocols_dataset_is_the_graphs_named_and_only_those(records_server
         ({"named-graph-uri": "<x>"}, "named-graph-uri '<x>' is not an absolute"),
         ({"default-graph-uri": ""}, "default-graph-uri '' is not an absolute"),
         ({"named-graph-uri": "doc/record/112095"}, "is not an absolute IRI"),
-        ({"query": "SELECT * FROM nope:x WHERE { ?s ?p ?o }"}, "Prefix not found"),
+        ({"query": "SELECT * FROM nope:x WHERE { ?s ?p ?o }"}, "prefix nope: of FROM"),
     ],
 )
 def test_a_graph_that_is_no_iri_is_the_clients_error(
