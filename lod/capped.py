@@ -11,8 +11,6 @@ show plainly gets None here, and the caller writes its answer from Python as bef
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -90,13 +88,18 @@ def _cut_tsv(body: bytes, cap: int) -> tuple[bytes, bool]:
 
 
 def _cut_csv(body: bytes, cap: int) -> tuple[bytes, bool]:
-    # CSV quotes line breaks rather than escaping them, so only a parse can count its rows.
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
-    if len(rows) - 1 <= cap:
-        return body, False
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows[: cap + 1])
-    return out.getvalue().encode("utf-8"), True
+    # CSV quotes line breaks rather than escaping them: a CRLF ends a row where the quotes
+    # before it are balanced (a quote inside a field is doubled, which keeps the balance). No
+    # parse, so no field is too long (the csv module stops at 128 KB; full texts are longer).
+    rows, inside, at = -1, False, 0  # the header is no solution
+    while (found := body.find(b"\r\n", at)) >= 0:
+        inside ^= body.count(b'"', at, found) % 2 == 1
+        at = found + 2
+        if not inside:
+            rows += 1
+            if rows == cap:
+                return (body[:at], True) if at < len(body) else (body, False)
+    return body, False
 
 
 @dataclass(frozen=True, slots=True)
