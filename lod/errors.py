@@ -109,6 +109,13 @@ class QueryRefused(QueryError):
 class QueryTimeout(QueryError):
     """The query ran past the time limit and its process was stopped."""
 
+    @classmethod
+    def after(cls, limit: float) -> QueryTimeout:
+        return cls(
+            f"the query ran longer than the time limit of {limit:g} s and was stopped; "
+            "narrow it (LIMIT, more specific patterns) and try again"
+        )
+
 
 class QueryUnavailable(QueryError):
     """The external store (`lod serve --store`) cannot be reached or failed; worth a retry."""

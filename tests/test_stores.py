@@ -9,9 +9,12 @@ for a deleted record.
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -272,6 +275,55 @@ def test_lod_serve_store_keeps_the_row_limit_and_the_time_limit(
         )
         assert slow.status_code == 503
         assert "time limit of 1 s" in slow.text
+
+
+class SlowStore:
+    """A store on 127.0.0.1 that takes `delay` seconds over every answer: each request within
+    any per-request timeout, their sum past the query's time limit."""
+
+    def __init__(self, delay: float) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(delay)
+                body = b'{"head": {}, "boolean": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.query = f"http://127.0.0.1:{self.server.server_address[1]}/query"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_lod_serve_store_answers_at_the_time_limit_however_the_time_is_spent(
+    records_site: Path,
+) -> None:
+    """Four graphs of the protocol's dataset are each checked with the store (0.6 s apiece),
+    then the query runs: no single request is slow, yet the client hears at the 1 s limit,
+    not after 3 s."""
+    store = SlowStore(0.6)
+    graphs = [("default-graph-uri", f"http://127.0.0.1:8000/doc/record/{n}") for n in range(4)]
+    try:
+        with running_server(records_site, store=store.query, query_timeout="1") as url:
+            started = time.monotonic()
+            answer = requests.post(
+                url + "/sparql", data=[("query", "ASK { ?s ?p ?o }"), *graphs], timeout=60
+            )
+            elapsed = time.monotonic() - started
+    finally:
+        store.close()
+    assert answer.status_code == 503 and "time limit of 1 s" in answer.text, answer.text
+    assert elapsed < 1.6, elapsed
 
 
 # --- what a push sends --------------------------------------------------------------------------

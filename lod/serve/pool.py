@@ -135,10 +135,7 @@ class _Worker:
             self.demoted = True
             on_long()
             if not await self._readable(max(0.0, timeout - LONG_QUERY)):
-                raise QueryTimeout(
-                    f"the query ran longer than the time limit of {timeout:g} s and was "
-                    "stopped; narrow it (LIMIT, more specific patterns) and try again"
-                )
+                raise QueryTimeout.after(timeout)
         head = self.conn.recv()
         if isinstance(head, QueryError):
             raise head

@@ -20,6 +20,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from lod.config import Config
+from lod.errors import QueryTimeout
 from lod.formats import Format, Writer
 from lod.jsonld import Compactor, dumps
 from lod.namespaces import expand, prefixes_for
@@ -62,8 +63,13 @@ class RemotePool:
         return remote
 
     async def run(self, job: Job) -> Answer:
-        """The store's answer, awaited in a thread: requests blocks."""
-        return await asyncio.to_thread(self.answer, job)
+        """The store's answer, awaited in a thread: requests blocks. The client hears at the
+        time limit, whatever the thread still does (it stops at its next read of the answer)."""
+        limit = self.config.query_timeout
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.answer, job), limit)
+        except TimeoutError as exc:
+            raise QueryTimeout.after(limit) from exc
 
     def answer(self, job: Job) -> Answer:
         return answer_remote(
