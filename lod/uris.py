@@ -17,15 +17,25 @@ from urllib.parse import quote
 from lod.errors import ConfigError
 
 ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "record", "vocab")
+SLUG_MAX = 80
+"""Longest slug; longer ones keep a readable prefix and a hash of the whole slug."""
+SLUG_HASH = 8
 
 
 def slugify(text: str) -> str:
     """Lowercase ASCII words joined by '-'; names without Latin letters get a stable hash slug."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
-    if slug:
-        return slug
-    return "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if not slug:
+        return "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return slug if len(slug) <= SLUG_MAX else _shortened(slug)
+
+
+def _shortened(slug: str) -> str:
+    """Cutting alone would merge values that differ only past the cut (two series of one office
+    told apart by their dates), so the hash of the whole slug follows the prefix."""
+    digest = hashlib.sha1(slug.encode("ascii")).hexdigest()[:SLUG_HASH]
+    return f"{slug[: SLUG_MAX - SLUG_HASH - 1].rstrip('-')}-{digest}"
 
 
 def safe_id(record_id: str) -> str:
