@@ -4,6 +4,9 @@
 {base}doc/record/{id}        the document describing it (.ttl .jsonld .nt .rdf .html)
 {base}agent/{slug}, place/, subject/, archive/, collection/   shared entities
 {base}vocab/{scheme}[/{slug}]  controlled vocabularies: SKOS concept schemes and their concepts
+
+A URI path is percent-encoded (`record/Doc%205`); the file holding its document is named as a
+static server decodes the request path before it looks (`doc/record/Doc 5.ttl`), see file_path.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from lod.errors import ConfigError
 
@@ -38,9 +41,40 @@ def _shortened(slug: str) -> str:
     return f"{slug[: SLUG_MAX - SLUG_HASH - 1].rstrip('-')}-{digest}"
 
 
+URI_SAFE = "-._~"
+"""What a URI path segment lod mints leaves unencoded: RFC 3986's unreserved characters."""
+KEPT_ENCODED = re.compile(r"(%2[EeFf5]|%00)")
+"""Escapes a file name keeps: a decoded '/' would make folders of one ID, NUL cannot be in a
+file name, '%' keeps the IDs 'a/b' and 'a%2Fb' apart, and '.' keeps '%2E%2E' from being '..'."""
+DOT_SEGMENTS = (".", "..")
+
+
 def safe_id(record_id: str) -> str:
-    """A record ID as one URI path segment and file name."""
-    return quote(record_id.strip(), safe="-._~")
+    """A record ID as one URI path segment: an ID of '.' or '..' is encoded too, since clients
+    remove such segments from a path (RFC 3986 5.2.4)."""
+    segment = quote(record_id.strip(), safe=URI_SAFE)
+    return segment.replace(".", "%2E") if segment in DOT_SEGMENTS else segment
+
+
+def file_path(uri_path: str) -> str:
+    """The file name of a URI path ('record/Doc%205' -> 'record/Doc 5'): what a static server
+    looks up, as it decodes the request path first. Each segment stays one name that cannot
+    leave its folder (KEPT_ENCODED), and a suffix added before or after gives the same name."""
+    return "/".join(_file_name(segment) for segment in uri_path.split("/"))
+
+
+def _file_name(segment: str) -> str:
+    parts = KEPT_ENCODED.split(segment)  # text, kept escape, text, ...
+    parts[::2] = [unquote(text) for text in parts[::2]]
+    parts[1::2] = [escape.upper() for escape in parts[1::2]]
+    name = "".join(parts)
+    return name.replace(".", "%2E") if name in DOT_SEGMENTS else name
+
+
+def uri_path(path: str) -> str:
+    """The URI path of a file path, the inverse of file_path: how links and Location headers
+    name it."""
+    return quote(path, safe="/%" + URI_SAFE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +95,10 @@ class Minter:
     def path(self, uri: str) -> str:
         """The path of a URI under the base ('record/112095'), or '' if it is not ours."""
         return uri[len(self.base) :] if uri.startswith(self.base) else ""
+
+    def doc_file(self, thing_uri: str) -> str:
+        """Where the documents of a thing are written, without suffix ('doc/record/Doc 5')."""
+        return "doc/" + file_path(self.path(thing_uri))
 
     def scheme(self, name: str) -> str:
         """A controlled vocabulary as a SKOS concept scheme ({base}vocab/type)."""
