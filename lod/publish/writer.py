@@ -241,7 +241,7 @@ class Worker:
             lastmod(item),
             written,
             mapped.entities,
-            item.summary,
+            "\n\n".join(text for text in (item.summary, item.description) if text),
             "\n".join(text for text in (item.text, item.transcript) if text),
             index_labels(mapped, item.alt_title),
             item.origin.file,
