@@ -20,6 +20,8 @@ from urllib.parse import quote, unquote
 from lod.errors import ConfigError
 
 ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "record", "vocab")
+NAMESPACES = ("vocab/lod", "vocab/shapes")
+"""lod's own terms and its SHACL shapes: files beside the concept schemes, not things."""
 SLUG_MAX = 80
 """Longest slug; longer ones keep a readable prefix and a hash of the whole slug."""
 SLUG_HASH = 8
@@ -54,6 +56,14 @@ def safe_id(record_id: str) -> str:
     remove such segments from a path (RFC 3986 5.2.4)."""
     segment = quote(record_id.strip(), safe=URI_SAFE)
     return segment.replace(".", "%2E") if segment in DOT_SEGMENTS else segment
+
+
+def has_document(path: str) -> bool:
+    """Whether a build writes documents (doc/{path}.html and the RDF formats) for the resource
+    at `path`: a record, a shared entity, a vocabulary, the dataset. Not the site's own files
+    (index, dumps, statistics), the server's routes (sparql) or lod's namespaces."""
+    kind, _, rest = path.partition("/")
+    return path == "dataset" or (kind in ENTITY_KINDS and bool(rest) and path not in NAMESPACES)
 
 
 def file_path(uri_path: str) -> str:

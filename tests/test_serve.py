@@ -4,9 +4,11 @@ clients (requests, rdflib, pyld), checked against the dumps."""
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import re
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -17,6 +19,7 @@ from rdflib.namespace import DCTERMS
 
 from lod.config import Config
 from lod.publish.site import build
+from lod.uris import file_path, uri_path
 from tests.conftest import BASE, ENCODED_IDS, RECORDS, ROOT, running_server, write_encoded_ids
 from tests.test_formats import local_loader
 
@@ -381,3 +384,32 @@ def test_removed_records_with_encoded_ids_leave_no_files_and_answer_410(tmp_path
             timeout=10,
         )
         assert ">Record dok-ü</dc:title>" in oai.text and "<dc:identifier>dok-ü<" in oai.text
+
+
+def site_links(site: Path) -> set[str]:
+    """The site paths every built HTML page links to, each href resolved against its page."""
+    targets = set()
+    for page in site.rglob("*.html"):
+        here = "/" + uri_path(page.relative_to(site).as_posix())
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            href = html.unescape(href)
+            if not urlsplit(href).scheme and not href.startswith("#"):
+                targets.add(urljoin(here, href).split("#", 1)[0])
+    return targets
+
+
+@pytest.mark.parametrize("built", ["records_site", "encoded_site"])
+def test_every_internal_link_of_the_pages_resolves(
+    built: str, request: pytest.FixtureRequest
+) -> None:
+    """A page links a record or entity to its HTML document, and any other IRI under the base
+    (a dump, the endpoint, a term of lod's vocabulary) to itself: a file of the output or a
+    route of `lod serve`, never a doc/dumps/dataset.nt.gz.html that no build writes."""
+    site: Path = request.getfixturevalue(built)
+    targets = site_links(site)
+    routes = {t for t in targets if not (site / file_path(t.lstrip("/"))).is_file()}
+    assert len(targets) > 20 and "/doc/dataset.html" in targets
+    with running_server(site) as url:
+        answers = {path: get_as_sent(url + path).status_code for path in sorted(routes)}
+    assert {path for path, status in answers.items() if status not in (200, 303)} == set()
+    assert {"/vocab/lod", "/sparql"} <= routes  # lod's terms and the endpoint, linked as such
