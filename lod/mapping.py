@@ -34,6 +34,7 @@ ATTRIBUTE_PREDICATES: dict[str, tuple[str, ...]] = {
     "date": ("dcterms:created", "schema:dateCreated", "lod:createdPeriod"),
     "date_hint": ("dcterms:created", "lod:createdPeriod"),
     "summary": ("dcterms:abstract", "schema:abstract", "dcterms:description"),
+    "description": ("dcterms:description", "schema:description"),
     "text": ("schema:text", "schema:workTranslation"),
     "transcript": ("schema:text",),
     "citation": ("dcterms:source", "lod:citation"),
@@ -75,6 +76,8 @@ ATTRIBUTE_PREDICATES: dict[str, tuple[str, ...]] = {
     "extra": ("schema:additionalProperty",),
 }
 """Model attribute -> the predicates that carry it (the field audit checks each one arrives)."""
+TEXT_ATTRIBUTES = ("title", "alt_title", "summary", "description")
+"""Attributes written as English literals on every predicate that carries them."""
 
 HEADER_PREDICATES = {
     "telegram_number": "lod:telegramNumber",
@@ -264,12 +267,9 @@ class _RecordMapping:
         self.add("rdf:type", self.m.p("foaf:Document"), doc)
         self.add("foaf:primaryTopic", self.s, doc)
         self.add("foaf:isPrimaryTopicOf", doc)
-        if r.title:
-            self.text(ATTRIBUTE_PREDICATES["title"], r.title)
-        if r.alt_title:
-            self.text(ATTRIBUTE_PREDICATES["alt_title"], r.alt_title)
-        if r.summary:
-            self.text(ATTRIBUTE_PREDICATES["summary"], r.summary)
+        for attr in TEXT_ATTRIBUTES:
+            if getattr(r, attr):
+                self.text(ATTRIBUTE_PREDICATES[attr], getattr(r, attr))
         self._dates()
         self._texts()
         self._type()

@@ -45,6 +45,8 @@ class Record:
     date: str = ""
     date_hint: str = ""
     summary: str = ""
+    description: str = ""
+    """A short description beside the summary (the JSON API's short_description)."""
     text: str = ""
     transcript: str = ""
     citation: str = ""

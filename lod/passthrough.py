@@ -20,7 +20,7 @@ from lod.errors import MappingError
 from lod.model import Record
 from lod.namespaces import PREFIXES, expand
 from lod.sources.rdf import parse_graph
-from lod.uris import Minter
+from lod.uris import Minter, file_path, uri_path
 
 ENTITY_KINDS = ("agent", "place", "subject", "archive", "collection", "vocab")
 """First path segments of the shared entities lod mints (see lod.uris)."""
@@ -83,13 +83,20 @@ def _check_uri(record: Record, uri: str, minter: Minter) -> None:
             f"the record {uri} is not under this build's base URI {minter.base}",
             f"build with --base-uri {base} (or set base_uri in lod.toml)",
         )
-    segments = path.split("/")
-    if any(s in (".", "..") or not _SEGMENT.fullmatch(s) for s in segments):
+    if not _publishable(path):
         raise _error(
             record,
             f"the record URI {uri} has a path lod cannot publish as a file",
-            "lod publishes paths of letters, digits and - . _ ~ % only",
+            "lod publishes paths of letters, digits and - . _ ~ %, percent-encoded as lod "
+            "encodes them (%C3%BC, not %c3%bc; ~, not %7E)",
         )
+
+
+def _publishable(path: str) -> bool:
+    """Whether a path can name files of its own: no dot segment climbing out of the folder,
+    and encoded as lod encodes, else two URIs would share a file ('~' and '%7E' decode alike)."""
+    plain = all(s not in (".", "..") and _SEGMENT.fullmatch(s) for s in path.split("/"))
+    return plain and uri_path(file_path(path)) == path
 
 
 def _base_of(uri: str, graph: str) -> str:
@@ -146,8 +153,9 @@ def _date(own: list[Triple], by_subject: dict[str, list[Triple]], vocab: str) ->
 def _entities(by_subject: dict[str, list[Triple]], uri: str, minter: Minter) -> list[Entity]:
     entities = []
     for subject, triples in by_subject.items():
-        kind = minter.path(subject).split("/", 1)[0]
-        if subject != uri and kind in ENTITY_KINDS:
+        path = minter.path(subject)
+        kind = path.split("/", 1)[0]
+        if subject != uri and kind in ENTITY_KINDS and _publishable(path):
             entity = _entity(subject, kind, triples)
             if entity is not None:
                 entities.append(entity)

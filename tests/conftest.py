@@ -154,3 +154,32 @@ def records_server(records_site: Path) -> Iterator[str]:
 def corpus_server(corpus_site: Path) -> Iterator[str]:
     with running_server(corpus_site) as url:
         yield url
+
+
+ENCODED_IDS = {
+    "Doc 5": "Doc%205",
+    "dok-ü": "dok-%C3%BC",
+    "oai:archive.org:123": "oai%3Aarchive.org%3A123",
+    "a/b": "a%2Fb",
+    "100%": "100%25",
+    "..": "%2E%2E",
+}
+"""Record IDs that need percent-encoding, and the URI path segment each is minted as."""
+
+
+def write_encoded_ids(folder: Path, ids: list[str]) -> None:
+    """A CSV scrape of one row per ID, titled after it."""
+    folder.mkdir(exist_ok=True)
+    with (folder / "odd.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record_id", "title"])
+        writer.writerows([record_id, f"Record {record_id}"] for record_id in ids)
+
+
+@pytest.fixture(scope="session")
+def encoded_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of records whose IDs need percent-encoding (ENCODED_IDS)."""
+    work = tmp_path_factory.mktemp("encoded")
+    write_encoded_ids(work / "src", list(ENCODED_IDS))
+    build([work / "src"], work / "site", Config(base_uri=BASE, progress=False), base_dir=work)
+    return work / "site"

@@ -163,3 +163,32 @@ def test_a_cable_reference_is_a_file_of_the_state_department() -> None:
     year = archive + "/series/2002"
     cable = year + "/file/2002-athens-002867"
     assert parent == {base + "record/c1": cable, cable: year, year: archive}
+
+
+def test_series_differing_past_the_slug_length_stay_apart() -> None:
+    """Two series of the Office of the Historian differ only in their dates, 80 characters in:
+    each record must sit in its own series, under a URI the series alone owns."""
+    from lod.mapping import Mapper
+    from lod.model import Record
+    from lod.sources import read_file
+    from lod.uris import SLUG_MAX, Minter
+    from lod.vocab import load_vocab
+    from tests.conftest import BASE, corpus_path
+
+    mapper = Mapper(load_vocab(), Minter(BASE))
+    series: dict[str, str] = {}
+    for name in ("1960-11-04-hac-meeting-minutes.xml", "1991-06-18-hac-meeting-minutes.xml"):
+        (record,) = [
+            r for r in read_file(corpus_path("frus-history", name)) if isinstance(r, Record)
+        ]
+        for entity in mapper.map(record).entities:
+            if "/series/" in entity.uri and "/file/" not in entity.uri:
+                series[entity.uri] = dict(entity.literals)["rico:identifier"]
+    prefix = BASE + "archive/us-department-of-state/series/"
+    assert sorted(series.values()) == [
+        "Bureau of Public Affairs, Office of the Historian, Advisory Committee on Historical"
+        " Diplomatic Documentation Files, 1957-1990",
+        "Bureau of Public Affairs, Office of the Historian, Advisory Committee on Historical"
+        " Diplomatic Documentation Files, 1972-2007",
+    ]
+    assert all(u.startswith(prefix) and len(u) - len(prefix) <= SLUG_MAX for u in series)

@@ -182,3 +182,29 @@ def test_entity_without_label_is_left_out_and_publisher_setting_fills_in() -> No
 @pytest.mark.parametrize("uri", [BASE + "record/none", "http://elsewhere.example/x"])
 def test_a_record_the_graph_does_not_describe_has_only_its_identifier(uri: str) -> None:
     assert checked(oai_dc_xml([], uri)) == [("identifier", uri)]
+
+
+def test_an_api_short_description_is_a_description_not_a_title() -> None:
+    """The JSON API's short_description is a sentence about the collection: aggregators show
+    every dc:title as a title, so it goes to dc:description (dcterms/schema:description)."""
+    from lod.sources import read_file
+    from tests.conftest import corpus_path
+
+    (record,) = read_file(corpus_path("wilson-da", "api", "collection.json"))
+    assert isinstance(record, Record)
+    short = (
+        "In 1957, the Xinjiang Party Committee aimed to expose and eliminate so-called local "
+        "nationalist deviations."
+    )
+    mapped = MAPPER.map(record)
+    carrying = {
+        t.predicate.value
+        for t in mapped.triples
+        if t.subject.value == mapped.uri and t.object.value == short
+    }
+    assert carrying == {"http://purl.org/dc/terms/description", "http://schema.org/description"}
+    values = checked(oai_dc_xml(mapped.triples, mapped.uri))
+    assert [t for n, t in values if n == "title"] == [
+        '\u201cLocal Nationalism" in Xinjiang, 1957-1958'
+    ]
+    assert short in [t for n, t in values if n == "description"]

@@ -21,6 +21,7 @@ from lod.uris import Minter
 from lod.vocab import load_vocab
 from tests.conftest import BASE
 from tests.harvest_server import Item, Provider, serving
+from tests.test_oai_reader import record_file
 from tests.test_oaidc import published
 
 FAST = Politeness(interval=0, timeout=5, attempts=2, backoff=0.01)
@@ -104,7 +105,14 @@ def test_another_base_uri_is_refused_with_the_one_to_use(
 
 @pytest.mark.parametrize(
     "uri",
-    [BASE + "record/../../etc/x", BASE + "record/a b", BASE, BASE + "record//x"],
+    [
+        BASE + "record/../../etc/x",
+        BASE + "record/a b",
+        BASE,
+        BASE + "record//x",
+        BASE + "record/%7E",
+        BASE + "record/dok-%c3%bc",
+    ],
 )
 def test_uris_lod_cannot_write_are_refused(uri: str) -> None:
     mapper = Mapper(load_vocab(), Minter(BASE))
@@ -113,3 +121,33 @@ def test_uris_lod_cannot_write_are_refused(uri: str) -> None:
     with pytest.raises(MappingError) as info:
         mapper.map(record)
     assert info.value.file == "f.xml"
+
+
+def test_entities_of_a_harvested_graph_are_written_inside_the_site(tmp_path: Path) -> None:
+    """A harvested graph names entities under the base whose paths climb ('agent/../..'), plain
+    or encoded: their documents stay inside the output folder, or are not written at all."""
+    climbing = [BASE + "agent/../../../../escaped", BASE + "agent/%2E%2E/%2E%2E/%2E%2E/%2E%2E/x"]
+    about = "".join(f'<schema:about rdf:resource="{uri}"/>' for uri in climbing)
+    entities = "".join(
+        f'<rdf:Description rdf:about="{uri}"><rdf:type rdf:resource="http://schema.org/Person"/>'
+        f"<schema:name>Climber</schema:name></rdf:Description>"
+        for uri in climbing
+    )
+    rdf = (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:schema="http://schema.org/">'
+        f'<rdf:Description rdf:about="{BASE}record/p1"><dcterms:title>P</dcterms:title>'
+        f"<dcterms:identifier>p1</dcterms:identifier>{about}</rdf:Description>{entities}</rdf:RDF>"
+    )
+    deep = tmp_path / "a" / "b" / "c"
+    (deep / "harvest").mkdir(parents=True)
+    (deep / "harvest" / "p1.xml").write_text(record_file(BASE + "record/p1", rdf))
+    report = build(
+        [deep / "harvest"], deep / "site", Config(base_uri=BASE, progress=False, workers=1)
+    )
+    assert (report.published, report.rejected) == (1, 0), report.errors
+    site = deep / "site"
+    outside = [p for p in tmp_path.rglob("*.ttl") if site not in p.parents]
+    assert outside == []
+    written = {p.relative_to(site).as_posix() for p in site.rglob("x.ttl")}
+    assert written == {"doc/agent/%2E%2E/%2E%2E/%2E%2E/%2E%2E/x.ttl"}

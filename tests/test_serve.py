@@ -4,19 +4,23 @@ clients (requests, rdflib, pyld), checked against the dumps."""
 from __future__ import annotations
 
 import gzip
+import html
 import json
+import re
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 from pyld import jsonld
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 
 from lod.config import Config
 from lod.publish.site import build
-from tests.conftest import BASE, RECORDS, ROOT, running_server
+from lod.uris import file_path, uri_path
+from tests.conftest import BASE, ENCODED_IDS, RECORDS, ROOT, running_server, write_encoded_ids
 from tests.test_formats import local_loader
 
 SEED = "/record/112095"
@@ -311,3 +315,109 @@ def test_several_server_processes_share_the_port(records_site: Path) -> None:
             timeout=30,
         )
     assert len(answers) == 1 and ask.json()["boolean"] is True
+
+
+def get_as_sent(url: str, accept: str = "") -> requests.Response:
+    """GET with the path as written, as browsers and curl send it: requests would decode
+    '%2E%2E' to '..'."""
+    request = requests.Request("GET", url, headers={"Accept": accept} if accept else {}).prepare()
+    request.url = url
+    with requests.Session() as session:
+        return session.send(request, allow_redirects=False, timeout=10)
+
+
+DOCUMENT_FORMATS = [
+    ("text/turtle", ".ttl", "text/turtle; charset=utf-8"),
+    ("application/ld+json", ".jsonld", "application/ld+json; charset=utf-8"),
+    ("application/n-triples", ".nt", "application/n-triples"),
+    ("application/rdf+xml", ".rdf", "application/rdf+xml; charset=utf-8"),
+    ("text/html", ".html", "text/html; charset=utf-8"),
+]
+
+
+def test_ids_that_need_encoding_dereference(encoded_site: Path) -> None:
+    """A record `Doc 5` is minted as record/Doc%205, and its files are named as a static server
+    decodes the request path (`Doc 5.ttl`); an encoded '/', '%' or '..' stays in one file name."""
+    names = {p.stem for p in (encoded_site / "doc/record").glob("*.ttl")}
+    assert names == {"Doc 5", "dok-ü", "oai:archive.org:123", "a%2Fb", "100%25", "%2E%2E"}
+    with running_server(encoded_site) as url:
+        for record_id, segment in ENCODED_IDS.items():
+            thing = get_as_sent(f"{url}/record/{segment}", "text/turtle")
+            assert thing.status_code == 303, record_id
+            assert thing.headers["Location"] == f"/doc/record/{segment}"
+            for accept, suffix, media in DOCUMENT_FORMATS:
+                negotiated = get_as_sent(url + thing.headers["Location"], accept)
+                by_suffix = get_as_sent(f"{url}/doc/record/{segment}{suffix}")
+                for doc in (negotiated, by_suffix):
+                    assert doc.status_code == 200, (record_id, suffix)
+                    assert doc.headers["Content-Type"] == media
+            turtle = get_as_sent(url + thing.headers["Location"], "text/turtle").text
+            graph = Graph().parse(data=turtle, format="turtle")
+            uri = URIRef(f"{BASE}record/{segment}")
+            assert graph.value(uri, DCTERMS.identifier) == Literal(record_id)
+        index = get_as_sent(url + "/", "text/html").text
+        links = re.findall(r'href="(doc/record/[^"]+)"', index)
+        assert sorted(links) == sorted(f"doc/record/{s}.html" for s in ENCODED_IDS.values())
+        for link in links:
+            page = get_as_sent(f"{url}/{link}", "text/html")
+            assert page.status_code == 200 and "<h1>Record " in page.text, link
+
+
+def test_removed_records_with_encoded_ids_leave_no_files_and_answer_410(tmp_path: Path) -> None:
+    kept = ["dok-ü", "100%"]
+    write_encoded_ids(tmp_path / "src", list(ENCODED_IDS))
+    out = tmp_path / "site"
+    config = Config(base_uri=BASE, progress=False)
+    build([tmp_path / "src"], out, config, base_dir=tmp_path)
+    assert (out / "doc/record/Doc 5.ttl").is_file() and (out / "doc/record/a%2Fb.ttl").is_file()
+    write_encoded_ids(tmp_path / "src", kept)
+    report = build([tmp_path / "src"], out, config, base_dir=tmp_path)
+    assert report.incremental and report.changes["deleted"] == len(ENCODED_IDS) - len(kept)
+    assert sorted(p.name for p in (out / "doc/record").iterdir()) == sorted(
+        f"{name}{suffix}" for name in ("dok-ü", "100%25") for _, suffix, _ in DOCUMENT_FORMATS
+    )
+    with running_server(out) as url:
+        for record_id, segment in ENCODED_IDS.items():
+            expected = 303 if record_id in kept else 410
+            assert get_as_sent(f"{url}/record/{segment}", "text/turtle").status_code == expected
+            expected = 200 if record_id in kept else 410
+            assert get_as_sent(f"{url}/doc/record/{segment}.nt").status_code == expected, record_id
+        oai = requests.get(
+            f"{url}/oai",
+            params={
+                "verb": "GetRecord",
+                "metadataPrefix": "oai_dc",
+                "identifier": f"{BASE}record/dok-%C3%BC",
+            },
+            timeout=10,
+        )
+        assert ">Record dok-ü</dc:title>" in oai.text and "<dc:identifier>dok-ü<" in oai.text
+
+
+def site_links(site: Path) -> set[str]:
+    """The site paths every built HTML page links to, each href resolved against its page."""
+    targets = set()
+    for page in site.rglob("*.html"):
+        here = "/" + uri_path(page.relative_to(site).as_posix())
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            href = html.unescape(href)
+            if not urlsplit(href).scheme and not href.startswith("#"):
+                targets.add(urljoin(here, href).split("#", 1)[0])
+    return targets
+
+
+@pytest.mark.parametrize("built", ["records_site", "encoded_site"])
+def test_every_internal_link_of_the_pages_resolves(
+    built: str, request: pytest.FixtureRequest
+) -> None:
+    """A page links a record or entity to its HTML document, and any other IRI under the base
+    (a dump, the endpoint, a term of lod's vocabulary) to itself: a file of the output or a
+    route of `lod serve`, never a doc/dumps/dataset.nt.gz.html that no build writes."""
+    site: Path = request.getfixturevalue(built)
+    targets = site_links(site)
+    routes = {t for t in targets if not (site / file_path(t.lstrip("/"))).is_file()}
+    assert len(targets) > 20 and "/doc/dataset.html" in targets
+    with running_server(site) as url:
+        answers = {path: get_as_sent(url + path).status_code for path in sorted(routes)}
+    assert {path for path, status in answers.items() if status not in (200, 303)} == set()
+    assert {"/vocab/lod", "/sparql"} <= routes  # lod's terms and the endpoint, linked as such

@@ -133,6 +133,8 @@ def test_api_collection() -> None:
     assert r.kind == "collection" and r.id == "491"
     assert r.title == '\u201cLocal Nationalism" in Xinjiang, 1957-1958'
     assert "<p>" not in r.summary and "Sources and Methods" in r.summary
+    assert r.description.startswith("In 1957, the Xinjiang Party Committee aimed to expose")
+    assert r.alt_title == ""
     assert (
         r.uploaded == "2018-06-26 18:48:04"
         and r.extra["slug"] == "local-nationalism-in-xinjiang-1957-1958"

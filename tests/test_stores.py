@@ -42,7 +42,14 @@ from lod.publish.site import build
 from lod.push import DATASET_GRAPH, STATE_GRAPH, build_graphs, push
 from lod.remote import Endpoints, RemoteStore, store_session
 from lod.serve.remote import PROV_ENTITY, PROVENANCE_OF_GRAPH
-from tests.conftest import RECORDS, free_port, running_server, wait_until_answering
+from tests.conftest import (
+    ENCODED_IDS,
+    RECORDS,
+    free_port,
+    running_server,
+    wait_until_answering,
+    write_encoded_ids,
+)
 from tests.store_servers import (
     StoreServer,
     oxigraph,
@@ -50,6 +57,7 @@ from tests.store_servers import (
     virtuoso,
     virtuoso_binaries,
 )
+from tests.test_serve import get_as_sent
 
 QUERIES = load_curated()
 SMALL_BASE = "http://push.test/"
@@ -556,3 +564,24 @@ def test_lod_serve_store_answers_construct_as_the_embedded_store(
         expected.parse(data=str(triple) + " .", format="nt")
     assert len(got) == len(expected) > 20
     assert isomorphic(got, expected)
+
+
+def test_lod_serve_store_answers_ids_that_need_encoding(
+    server: StoreServer, tmp_path: Path
+) -> None:
+    """Documents from the store of records whose IDs need encoding: found by their encoded
+    graph names, and their pages link their other formats encoded (`oai%3A...ttl`, which a
+    browser would otherwise read as a URI of scheme `oai:`)."""
+    base = "http://encoded.test/"
+    write_encoded_ids(tmp_path / "src", list(ENCODED_IDS))
+    site = tmp_path / "site"
+    build([tmp_path / "src"], site, Config(base_uri=base, progress=False), base_dir=tmp_path)
+    push(site, remote_for(server))
+    with running_server(site, store=server.query) as url:
+        for record_id, segment in ENCODED_IDS.items():
+            turtle = get_as_sent(f"{url}/doc/record/{segment}", "text/turtle")
+            assert turtle.status_code == 200, record_id
+            assert f"<{base}record/{segment}>" in turtle.text
+            html = get_as_sent(f"{url}/doc/record/{segment}", "text/html")
+            assert html.status_code == 200 and f"<h1>Record {record_id}</h1>" in html.text
+            assert f'href="{segment}.ttl"' in html.text

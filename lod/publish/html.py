@@ -17,6 +17,7 @@ from pyoxigraph import Literal, Triple
 
 from lod.formats import RDF_FORMATS
 from lod.jsonld import XSD_STRING, Compactor
+from lod.uris import has_document
 
 LONG_TEXT = 300
 SCHEMA_NAME = "http://schema.org/name"
@@ -52,17 +53,20 @@ class Page:
         return "../" * self.path.count("/")
 
     def href(self, iri: str) -> str | None:
-        """A relative link to the HTML page describing an IRI under the base, else None."""
+        """A relative link for an IRI under the base, else None: to the HTML page describing
+        it when the build writes one, else to the IRI itself (a dump, the SPARQL endpoint, a
+        term of lod's vocabulary), relative so that a build serves from any host."""
         if not iri.startswith(self.base):
             return None
-        local = iri[len(self.base) :].split("#", 1)[0]
-        if not local:
+        local = iri[len(self.base) :]
+        path = local.split("#", 1)[0]
+        if not path:
             return f"{self.root}index.html"
-        return (
-            f"{self.root}{local}.html"
-            if local.startswith("doc/")
-            else f"{self.root}doc/{local}.html"
-        )
+        if has_document(path):
+            return f"{self.root}doc/{path}.html"
+        if path.startswith("doc/") and has_document(path[len("doc/") :]):
+            return f"{self.root}{path}.html"
+        return self.root + local
 
 
 def render(triples: list[Triple], page: Page, title: str, uri: str, line: str) -> str:

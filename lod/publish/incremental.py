@@ -424,7 +424,7 @@ class _Incremental:
         write_pages(self.stage, self.config, minter, state, log, report, dump_list)
         log.close()
         deletions = [
-            "doc/" + minter.path(uri) + suffix for uri in gone for suffix in FORMATS
+            minter.doc_file(uri) + suffix for uri in gone for suffix in FORMATS
         ] + self._stale("sitemaps/*.xml", "index-*.html")
         return report, _Plan(deletions)
 

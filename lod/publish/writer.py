@@ -67,7 +67,8 @@ class SiteWriter:
         """Write all formats; return what the dumps need (N-Triples, Turtle body, JSON-LD line,
         N-Quads). `shared` names entities described by their own resources: left out of the
         dumps. `provenance` goes to the resource's named graph only (lod.provenance)."""
-        path = "doc/" + self.minter.path(thing_uri)
+        path = "doc/" + self.minter.path(thing_uri)  # as links name it: percent-encoded
+        stem = self.minter.doc_file(thing_uri)  # as a static server finds it: decoded
         files: list[tuple[str, bytes]] = []
         triples = order(triples, thing_uri)
         document = self.writer.jsonld(triples, thing_uri)
@@ -79,10 +80,10 @@ class SiteWriter:
             else:
                 data = self.writer.rdf(fmt, triples, thing_uri, ordered=True)
             out[fmt.name] = data
-            files.append((path + fmt.suffix, data))
+            files.append((stem + fmt.suffix, data))
         page = Page(self.minter.base, self.compactor, path, backlinks or [], self._links)
         html = render(triples, page, title or thing_uri, thing_uri, line)
-        files.append((path + ".html", html.encode("utf-8")))
+        files.append((stem + ".html", html.encode("utf-8")))
         if not self.hold:
             write_files(self.root, files, self._dirs)
         others = (shared or set()) - {thing_uri}
@@ -240,7 +241,7 @@ class Worker:
             lastmod(item),
             written,
             mapped.entities,
-            item.summary,
+            "\n\n".join(text for text in (item.summary, item.description) if text),
             "\n".join(text for text in (item.text, item.transcript) if text),
             index_labels(mapped, item.alt_title),
             item.origin.file,

@@ -13,7 +13,6 @@ import posixpath
 import re
 from functools import lru_cache
 from http import HTTPStatus
-from urllib.parse import quote, unquote
 
 from lod.changelog import ChangeLog
 from lod.errors import StoreError
@@ -21,7 +20,7 @@ from lod.formats import BY_NAME, BY_SUFFIX, FORMATS, Format, negotiate
 from lod.serve import tombstone
 from lod.serve.http import Request, Response, error, file_response
 from lod.serve.remote import RemotePool
-from lod.uris import ENTITY_KINDS
+from lod.uris import ENTITY_KINDS, file_path, uri_path
 
 THING_ROOTS = tuple(f"/{kind}/" for kind in ENTITY_KINDS) + ("/dataset",)
 VOCAB_FILES = {
@@ -52,18 +51,17 @@ STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
 }
 WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
-URI_SAFE = "/-._~"
-"""What URI minting leaves unencoded (lod.uris.safe_id, slugs): request paths arrive decoded."""
 HIDDEN = ("store", "search.sqlite", "build.json", "changes.sqlite")
 """Top-level names of the output that are the server's own, not the published site's."""
 
 
 def clean_path(raw: str) -> str | None:
-    """The decoded, normalized request path, or None for one that tries to leave the site."""
-    path = unquote(raw)
-    if "\x00" in path or ".." in path.split("/"):
+    """The request path as the file it names (decoded as the build named its files), or None
+    for one that tries to leave the site. Encoded dots and slashes stay inside one file name
+    (lod.uris.file_path), so a record whose ID is '..' is found, and nothing above the site."""
+    if "\x00" in raw or ".." in raw.split("/"):
         return None
-    return posixpath.normpath(path) if path not in ("", "/") else "/"
+    return file_path(posixpath.normpath(raw)) if raw not in ("", "/") else "/"
 
 
 def is_thing(path: str) -> bool:
@@ -143,7 +141,7 @@ def store_document(
     for stem, chosen in tries:
         if chosen is None:
             continue
-        graph = pool.base + quote(stem[1:], safe=URI_SAFE)
+        graph = pool.base + uri_path(stem[1:])
         try:
             triples = pool.graph(graph)
         except StoreError:
@@ -153,8 +151,8 @@ def store_document(
                 **{"Retry-After": "5"},
             )
         if triples:
-            thing = pool.base + quote(stem[len("/doc/") :], safe=URI_SAFE)
-            body = pool.document(chosen, triples, thing, stem)
+            thing = pool.base + uri_path(stem[len("/doc/") :])
+            body = pool.document(chosen, triples, thing, uri_path(stem))
             headers = {
                 "Content-Type": chosen.content_type,
                 "Vary": "Accept",
@@ -172,7 +170,7 @@ def _gone(log: ChangeLog | None, base: str, path: str, fmt: Format) -> Response 
     """The tombstone of the thing at `path` ('/record/1'), if the log says it was deleted."""
     if log is None:
         return None
-    found = log.resource(base + quote(path[1:], safe=URI_SAFE))
+    found = log.resource(base + uri_path(path[1:]))
     return tombstone.gone(found, fmt, base) if found and found.deleted else None
 
 
@@ -189,8 +187,9 @@ _SAFE = re.compile(r"[A-Za-z0-9/._~-]*")
 
 
 def _quote(path: str) -> str:
-    """A path as it may stand in a header: percent-encoded unless it is plainly safe."""
-    return path if _SAFE.fullmatch(path) else quote(path)
+    """A path as it may stand in a header, the URI path of the file path: percent-encoded
+    unless it is plainly safe."""
+    return path if _SAFE.fullmatch(path) else uri_path(path)
 
 
 def _chosen(request: Request) -> tuple[Format | None, Response | None]:

@@ -28,6 +28,7 @@ from lod.changelog import DELETED, Change, ChangeLog, stamp
 from lod.errors import LodError, OAIError
 from lod.oaidc import OAI_DC_NS, OAI_DC_SCHEMA, oai_dc_xml
 from lod.serve.http import Request, Response, error
+from lod.uris import file_path
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -71,7 +72,8 @@ class Repository:
     log: ChangeLog
     folder: str
     base: str
-    """The build's base URI: a record `{base}record/ID` has its files at `doc/record/ID.*`."""
+    """The build's base URI: a record `{base}record/ID` has its files at `doc/record/ID.*`,
+    ID decoded (lod.uris.file_path)."""
     name: str
     base_url: str
     admin_email: str
@@ -454,7 +456,7 @@ def _record(repo: Repository, change: Change, fmt: MetadataFormat) -> str:
         return _element("record", _header(change))
     if not change.uri.startswith(repo.base):
         raise LodError(f"the change log names {change.uri}, which is not under {repo.base}")
-    stem = f"{repo.folder}/doc/{change.uri[len(repo.base) :]}"
+    stem = f"{repo.folder}/doc/{file_path(change.uri[len(repo.base) :])}"
     metadata = fmt.write(repo, stem, change.uri)
     return _element("record", _header(change) + _element("metadata", metadata))
 

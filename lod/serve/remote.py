@@ -110,7 +110,7 @@ class RemotePool:
         return Writer(prefixes_for(self.vocab_ns), Compactor(context), self.base + "context.jsonld")
 
     def document(self, fmt: Format, triples: list[Triple], thing: str, path: str) -> bytes:
-        """The document of `thing` in `fmt`; `path` is its site path without suffix."""
+        """The document of `thing` in `fmt`; `path` is its site path without suffix, encoded."""
         if fmt.name != "html":
             return self.writer.rdf(fmt, triples, thing)
         line = dumps(self.writer.jsonld(triples, thing))

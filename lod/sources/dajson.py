@@ -270,7 +270,8 @@ def _collection(item: dict[str, Any], origin: Origin) -> Record:
     mapping = {
         "name": "title",
         "description": "summary",
-        "short_description": "alt_title",
+        # A sentence about the collection, not another name for it: a description, not a title.
+        "short_description": "description",
         "first_published_at": "uploaded",
         "source_created_at": "submitted",
         "source_updated_at": "modified",

@@ -13,7 +13,7 @@ from lod.model import Record
 from lod.uris import safe_id
 
 MAX_ID = 200
-"""Characters of the ID as it is written in URIs and file names (percent-encoded)."""
+"""Characters of the ID as it is written in URIs (percent-encoded; its file name is no longer)."""
 
 MAX_LINE = 10_000
 """Characters of a one-line value: titles, dates, names, identifiers, citations."""
