@@ -8,18 +8,25 @@ its document), because stores disagree on what their default graph is. With `sin
 everything goes into that one graph instead.
 
 Incremental and idempotent, with the state kept in the target itself, so that it can never
-drift from what the target holds: the graph `<{base}doc/push-state>` says
-`<graph> lod:pushedSha256 "…"` for every graph pushed (the SHA-256 of its sorted N-Triples). A
-push sends the graphs whose digest differs, drops those the build no longer has, and then
-writes the new state. A push killed half-way leaves a state that is at worst stale, and stale
-only means sent again. A single graph is one unit: sent whole (in chunks) when anything in the
-build changed.
+drift from what the target holds: it says `<graph> lod:pushedSha256 "…"` for every graph
+pushed (the SHA-256 of its sorted N-Triples). A push sends the graphs whose digest differs,
+drops those the build no longer has, and then writes the new state. A single graph is one
+unit: sent whole (in chunks) when anything in the build changed.
+
+A push killed half-way must leave a state that is at worst stale, as stale only means sent
+again; a state missing a graph the target holds would leave that graph there for good once
+its record is deleted. So the state is never written in place: it goes in parts of at most
+STATE_PART entries (each one request, each read back whole by one query, under the row caps
+stores set) into one of two slots, `<{base}doc/push-state/a/0>`, ... or `.../b/0`, ..., and
+only then does `<{base}doc/push-state>` name the new slot, in one request. Graphs new to the
+target are entered (with no digest) before they are sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +43,10 @@ from lod.store import BUILD_INFO, STORE_DIR
 DATASET_GRAPH = "doc/dataset"
 STATE_GRAPH = "doc/push-state"
 DIGEST_TERM = "pushedSha256"
+SLOTS = ("a", "b")
+STATE_PART = 5000
+"""Entries in one part of the state: ~0.7 MB, one request, and under Virtuoso's default cap
+of 10,000 rows an answer."""
 CHUNK_BYTES = 1 << 20
 """Most N-Triples bytes in one request (a batch of small graphs, or a piece of a large one)."""
 
@@ -95,25 +106,68 @@ def graph_count(store: Store) -> int:
     return sum(1 for _ in store.named_graphs()) + 1
 
 
-def build_graphs(store: Store, base: str) -> Iterator[Graph]:
-    """Every graph of the build, named as in the target, sorted by name; each graph's lines
-    sorted, so equal content gives equal bytes (and digest) whatever the store's order."""
+def _sources(store: Store, base: str) -> list[tuple[str, NamedNode | DefaultGraph]]:
+    """Each graph's name in the target and in the build, sorted by name."""
     names = sorted(g.value for g in store.named_graphs())
     sources: list[tuple[str, NamedNode | DefaultGraph]] = [(n, NamedNode(n)) for n in names]
     sources.append((base + DATASET_GRAPH, DefaultGraph()))
-    for name, source in sorted(sources, key=lambda pair: pair[0]):
+    return sorted(sources, key=lambda pair: pair[0])
+
+
+def build_graphs(store: Store, base: str) -> Iterator[Graph]:
+    """Every graph of the build, named as in the target, sorted by name; each graph's lines
+    sorted, so equal content gives equal bytes (and digest) whatever the store's order."""
+    for name, source in _sources(store, base):
         triples = [q.triple for q in store.quads_for_pattern(None, None, None, source)]
         data = serialize(triples, format=RdfFormat.N_TRIPLES) or b""
         lines = sorted(data.splitlines(keepends=True))
         yield Graph(name, b"".join(lines))
 
 
-def pushed_state(remote: RemoteStore, base: str) -> dict[str, str]:
-    """Graph name -> digest of what the target holds, from its state graph (empty if none)."""
-    term = prefixes_for(base + "vocab/lod#")["lod"] + DIGEST_TERM
-    rows = remote.select(
-        f"SELECT ?g ?d WHERE {{ GRAPH <{base}{STATE_GRAPH}> {{ ?g <{term}> ?d }} }}"
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the target holds by the push state: graph name -> digest ('' for a graph entered
+    before it was sent), and where that state is (its slot and number of parts)."""
+
+    digests: dict[str, str]
+    slot: str = ""
+    parts: int = 0
+
+
+def _term(base: str, name: str) -> str:
+    return prefixes_for(base + "vocab/lod#")["lod"] + name
+
+
+def pushed_state(remote: RemoteStore, base: str) -> State:
+    """The target's push state (empty if none). A state written before the slots, in the
+    pointer graph itself, is read as one part."""
+    pointer = base + STATE_GRAPH
+    rows = remote.select(f"SELECT ?p ?o WHERE {{ GRAPH <{pointer}> {{ <{pointer}> ?p ?o }} }}")
+    said = {row["p"].value: row["o"].value for row in rows if row["p"] is not None}
+    slot = said.get(_term(base, "pushStateIn"), "")
+    if not slot:
+        return State(_read_part(remote, base, pointer))
+    parts, entries = (
+        int(said[_term(base, "pushStateParts")]),
+        int(said[_term(base, "pushStateEntries")]),
     )
+    digests: dict[str, str] = {}
+    for index in range(parts):
+        digests.update(_read_part(remote, base, f"{slot}/{index}"))
+    if len(digests) != entries:
+        # A store that cuts answers short (Virtuoso's ResultSetMaxRows) must not make a push
+        # believe graphs are missing, or never remove them.
+        raise StoreError(
+            f"read {len(digests)} of the {entries} entries of the push state in <{slot}/...>: "
+            f"the store cut its answers short; let it answer {STATE_PART} rows at least "
+            f"(Virtuoso: ResultSetMaxRows), or drop the graph <{pointer}> to push all again"
+        )
+    return State(digests, slot, parts)
+
+
+def _read_part(remote: RemoteStore, base: str, graph: str) -> dict[str, str]:
+    term = _term(base, DIGEST_TERM)
+    rows = remote.select(f"SELECT ?g ?d WHERE {{ GRAPH <{graph}> {{ ?g <{term}> ?d }} }}")
     return {row["g"].value: row["d"].value for row in rows if row["g"] is not None}
 
 
@@ -130,7 +184,14 @@ def push(
     base, store = open_build(root)
     report = PushReport(remote.endpoints.graph_store or remote.endpoints.update)
     before = remote.session.requests
-    pushed = pushed_state(remote, base)
+    state = pushed_state(remote, base)
+    pushed = state.digests
+    names = [single_graph] if single_graph else [n for n, _ in _sources(store, base)]
+    new = [name for name in names if name not in pushed]
+    if new:
+        # Entered before they are sent: a push stopped half-way must not leave a graph in the
+        # target that no state names, which nothing would ever remove.
+        state = _write_state(remote, base, {**pushed, **dict.fromkeys(new, "")}, state, chunk_bytes)
     digests: dict[str, str] = {}
     if single_graph:
         # Two passes, so that memory holds one graph at a time, never the whole build.
@@ -150,8 +211,8 @@ def push(
     for start in range(0, len(gone), 500):
         remote.drop(gone[start : start + 500])
     report.removed = len(gone)
-    if report.sent or gone or set(pushed) != set(digests):
-        _write_state(remote, base, digests, chunk_bytes)
+    if report.sent or gone or set(state.digests) != set(digests):
+        _write_state(remote, base, digests, state, chunk_bytes)
     report.requests = remote.session.requests - before
     return report
 
@@ -249,23 +310,75 @@ def _chunks(parts: Iterable[bytes], chunk_bytes: int) -> Iterator[bytes]:
     buffer: list[bytes] = []
     size = 0
     for part in parts:
-        for line in part.splitlines(keepends=True):
-            if buffer and size + len(line) > chunk_bytes:
+        for unit in _units(part):
+            if buffer and size + len(unit) > chunk_bytes:
                 yield b"".join(buffer)
                 buffer, size = [], 0
-            buffer.append(line)
-            size += len(line)
+            buffer.append(unit)
+            size += len(unit)
     if buffer:
         yield b"".join(buffer)
 
 
-def _write_state(remote: RemoteStore, base: str, digests: dict[str, str], chunk_bytes: int) -> None:
-    term = prefixes_for(base + "vocab/lod#")["lod"] + DIGEST_TERM
-    lines = b"".join(
-        f'<{name}> <{term}> "{digest}" .\n'.encode() for name, digest in sorted(digests.items())
-    )
+BLANK = re.compile(rb"_:[^\s<>\"]+")
+"""A blank node label in N-Triples (or text that looks like one in a literal, which only joins
+more lines into one unit)."""
+
+
+def _units(data: bytes) -> Iterator[bytes]:
+    """N-Triples lines in the units a request may carry: a line alone, but the lines that share
+    blank nodes together. A blank node is new in every request, so a cut between two lines
+    naming `_:b` would leave two nodes where the graph has one."""
+    lines = data.splitlines(keepends=True)
+    if b"_:" not in data:
+        yield from lines
+        return
+    parent: dict[bytes, bytes] = {}
+
+    def root(label: bytes) -> bytes:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    labelled = [[m.rstrip(b".") for m in BLANK.findall(line)] for line in lines]
+    for labels in labelled:
+        for other in labels[1:]:
+            parent[root(other)] = root(labels[0])
+    joined: dict[bytes, list[bytes]] = {}
+    for line, labels in zip(lines, labelled, strict=True):
+        if labels:
+            joined.setdefault(root(labels[0]), []).append(line)
+        else:
+            yield line
+    for group in joined.values():
+        yield b"".join(group)
+
+
+def _write_state(
+    remote: RemoteStore, base: str, digests: dict[str, str], old: State, chunk_bytes: int
+) -> State:
+    """The state into the slot not in use, then the pointer to it (one request), then the old
+    slot dropped: a push stopped at any point leaves one whole state named."""
+    term = _term(base, DIGEST_TERM)
+    slot = f"{base}{STATE_GRAPH}/{SLOTS[1] if old.slot.endswith('/' + SLOTS[0]) else SLOTS[0]}"
+    entries = sorted(digests.items())
+    parts = [entries[i : i + STATE_PART] for i in range(0, len(entries), STATE_PART)]
     scratch = PushReport("")
-    _send_large(remote, base + STATE_GRAPH, [lines], chunk_bytes, scratch)
+    for index, part in enumerate(parts):
+        lines = b"".join(f'<{name}> <{term}> "{digest}" .\n'.encode() for name, digest in part)
+        _send_large(remote, f"{slot}/{index}", [lines], chunk_bytes, scratch)
+    pointer = base + STATE_GRAPH
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    said = (
+        f"<{pointer}> <{_term(base, 'pushStateIn')}> <{slot}> .\n"
+        f'<{pointer}> <{_term(base, "pushStateParts")}> "{len(parts)}"^^<{integer}> .\n'
+        f'<{pointer}> <{_term(base, "pushStateEntries")}> "{len(entries)}"^^<{integer}> .\n'
+    )
+    remote.replace([(pointer, said.encode())])
+    if old.slot and old.slot != slot:
+        remote.drop([f"{old.slot}/{index}" for index in range(old.parts)])
+    return State(digests, slot, len(parts))
 
 
 def check_target(remote: RemoteStore) -> None:
@@ -274,4 +387,12 @@ def check_target(remote: RemoteStore) -> None:
         raise StoreError("lod push needs --graph-store URL or --update URL to write to")
 
 
-__all__ = ["CHUNK_BYTES", "DATASET_GRAPH", "STATE_GRAPH", "PushReport", "push"]
+__all__ = [
+    "CHUNK_BYTES",
+    "DATASET_GRAPH",
+    "STATE_GRAPH",
+    "PushReport",
+    "State",
+    "push",
+    "pushed_state",
+]
