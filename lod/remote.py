@@ -212,7 +212,16 @@ class RemoteStore:
             raise StoreError(
                 "this push needs a SPARQL Update endpoint: give --update URL (or --graph-store URL)"
             )
-        self.session.request("POST", self.endpoints.update, data={"update": text})
+        try:
+            self.session.request("POST", self.endpoints.update, data={"update": text})
+        except StoreError as exc:
+            if self.endpoints.update != self.endpoints.query:
+                raise
+            raise StoreError(
+                f"{exc} ({self.endpoints.update} is the query endpoint, taken for updates as "
+                "no other was given: give the store's update endpoint with --update URL, or "
+                "its Graph Store endpoint with --graph-store URL)"
+            ) from exc
 
     def _gsp(self, method: str, iri: str, data: bytes) -> None:
         self.session.request(

@@ -443,6 +443,16 @@ def test_push_names_what_is_missing(records_site: Path) -> None:
     assert "http://127.0.0.1:9/query" in result.output and "push again" in result.output
 
 
+def test_a_push_to_a_query_only_endpoint_names_the_options_to_give(
+    oxigraph_server: StoreServer, records_site: Path
+) -> None:
+    result = CliRunner().invoke(
+        main, ["push", str(records_site), "--store", oxigraph_server.query, "--retries", "0"]
+    )
+    assert result.exit_code == 1
+    assert "--update URL" in result.output and "--graph-store URL" in result.output
+
+
 def test_graphs_larger_than_a_request_go_in_pieces(
     oxigraph_server: StoreServer, small: tuple[Path, Path]
 ) -> None:
