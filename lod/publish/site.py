@@ -82,7 +82,7 @@ from lod.publish.writer import (
     do_entity,
     do_record,
 )
-from lod.sources import Skipped, read_files, source_files
+from lod.sources import Skipped, read_files, source_files, stamp
 from lod.statistics import write_statistics
 from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
@@ -295,8 +295,7 @@ def _build_into(
         report.entities = len(entities)
     _write_static(root, site, vocab)
     for rank, (path, label) in enumerate(files):
-        stat = path.stat()
-        state.put_file(FileRow(label, rank, stat.st_size, stat.st_mtime_ns, notes.get(label, [])))
+        state.put_file(FileRow(label, rank, *stamp(path), notes.get(label, [])))
     state.put("fingerprint", print_)
     log = carry_log(previous, root)
     counts = log.record(

@@ -75,7 +75,12 @@ def read_file(
             return
         data = path.read_bytes()
     except OSError as exc:
-        yield SourceError(f"cannot read the file: {exc.strerror}", file=name)
+        yield SourceError(
+            f"cannot read the file: {exc.strerror}",
+            file=name,
+            hint="check that it exists and that lod may read it (a symlink must point to a file), "
+            "or take it out of SOURCES",
+        )
         return
     utf16 = utf16_guess(data)
     if (
@@ -203,6 +208,17 @@ def source_files(paths: Iterable[Path], base: Path | None = None) -> list[tuple[
         (path, str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path))
         for path in find_files(paths)
     ]
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time, which tell an incremental build whether to read a file
+    again. A file that cannot even be stat'ed (a dangling symlink) gets (-1, -1): read_file
+    reports it as unreadable, and no build should fail over it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
 
 
 def read_sources(paths: Iterable[Path], base: Path | None = None) -> Iterator[Item]:
