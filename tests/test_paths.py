@@ -6,8 +6,10 @@ publication or the neighbouring records."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lod.cli import main
@@ -53,3 +55,27 @@ def test_a_dangling_symlink_is_one_rejected_file(tmp_path: Path) -> None:
         assert "d.json: cannot read the file: No such file or directory" in output
         assert published(out) == ["1", "2"]
         assert errors(out) == [(str(src / "d.json"), "rejected")]
+
+
+def test_a_file_name_that_is_no_utf8_is_read(tmp_path: Path) -> None:
+    """A Latin-1 name is read like any other and reported with its odd byte as \\xe9, in the
+    report and the state an incremental build keeps (neither can hold the raw name)."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    write_records(src, "1")
+    odd = os.path.join(os.fsencode(src), b"caf\xe9.csv")
+    try:
+        with open(odd, "w", encoding="utf-8") as handle:
+            handle.write("record_id,title\n2,Two\n,no ID\n")
+    except OSError as exc:
+        pytest.skip(f"this file system refuses a name that is no UTF-8: {exc}")
+    for how in ("full build", "incremental"):
+        code, output = build(src, out, *(["--full"] if how == "full build" else []))
+        assert code == 3 and f"-> {out} ({how}" in output, output
+        assert f"error: {src}/caf\\xe9.csv" in output and "no record ID" in output
+        assert published(out) == ["1", "2"]
+        assert errors(out) == [(f"{src}/caf\\xe9.csv", "rejected")]
+    with open(odd, "a", encoding="utf-8") as handle:
+        handle.write("3,Three\n")
+    code, output = build(src, out)
+    assert code == 3 and "incremental: 1 created" in output, output
+    assert published(out) == ["1", "2", "3"]

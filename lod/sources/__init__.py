@@ -63,7 +63,7 @@ def read_file(
     path: Path, label: str | None = None, vocab: Vocab | None = None, known: Known | None = None
 ) -> Iterator[Item]:
     """Read one file: its records (enriched), its bad records as SourceErrors, or a Skipped."""
-    name = label or str(path)
+    name = label or label_of(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -204,10 +204,16 @@ def detect(text: str) -> ModuleType | None:
 def source_files(paths: Iterable[Path], base: Path | None = None) -> list[tuple[Path, str]]:
     """Every source file in reading order, with the label reports use: its name relative
     to `base`. A build compares these with the last one's to read only what changed."""
-    return [
-        (path, str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path))
-        for path in find_files(paths)
-    ]
+    return [(path, label_of(path, base)) for path in find_files(paths)]
+
+
+def label_of(path: Path, base: Path | None = None) -> str:
+    """The name reports, the state file and provenance give a file: relative to `base`, and
+    always valid UTF-8. A name's bytes that are no UTF-8 (a Latin-1 name, say) are written
+    as \\xNN: SQLite, JSON and RDF literals cannot hold the lone surrogates Python reads
+    them as. The Path itself keeps the real bytes for reading."""
+    name = str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path)
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def stamp(path: Path) -> tuple[int, int]:
