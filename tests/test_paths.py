@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from lod.cli import main
-from tests.conftest import BASE
+from tests.conftest import BASE, ROOT
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -79,3 +81,84 @@ def test_a_file_name_that_is_no_utf8_is_read(tmp_path: Path) -> None:
     code, output = build(src, out)
     assert code == 3 and "incremental: 1 created" in output, output
     assert published(out) == ["1", "2", "3"]
+
+
+NO_BYPASS = [
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+]
+"""Root without the capabilities that let it read and write past file permissions."""
+
+
+@pytest.fixture
+def plain_user(tmp_path: Path) -> list[str]:
+    """A command prefix under which file permissions bite: none for a user, NO_BYPASS for
+    root. Skips where an unreadable file stays readable even so."""
+    prefix = NO_BYPASS if os.geteuid() == 0 else []
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    secret.chmod(0)
+    try:
+        probe = subprocess.run([*prefix, "cat", str(secret)], capture_output=True)
+    except OSError as exc:
+        pytest.skip(f"cannot drop root's permission bypass: {exc}")
+    finally:
+        secret.unlink()
+    if probe.returncode == 0:
+        pytest.skip("file permissions cannot be made to bite here")
+    return prefix
+
+
+def build_as(prefix: list[str], src: Path, out: Path, *more: str) -> tuple[int, str]:
+    """`lod build` in its own process, run as `prefix` runs it."""
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "lod.cli", "build", str(src), "--out", str(out)]
+        + ["--base-uri", BASE, "--no-progress", *more],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done.returncode, done.stderr
+
+
+def test_an_unreadable_folder_is_reported(tmp_path: Path, plain_user: list[str]) -> None:
+    """Its files are not read, as an unreadable file is not, and the build says so: an
+    incremental build used to unpublish its records without a word."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    write_records(src, "1")
+    write_records(src / "sub", "2")
+    assert build_as(plain_user, src, out)[0] == 0
+    (src / "sub").chmod(0)
+    try:
+        for how in ("incremental", "full build"):
+            code, output = build_as(
+                plain_user, src, out, *(["--full"] if how == "full build" else [])
+            )
+            assert code == 3 and f"({how}" in output, output
+            assert f"error: {src / 'sub'}: cannot read the folder: Permission denied" in output
+            assert "chmod" in output and "Traceback" not in output
+            assert published(out) == ["1"]
+            assert errors(out) == [(str(src / "sub"), "rejected")]
+    finally:
+        (src / "sub").chmod(0o755)
+    code, output = build_as(plain_user, src, out)
+    assert code == 0 and "incremental: 1 created" in output, output
+    assert published(out) == ["1", "2"]
+
+
+def test_symlinked_folders_are_followed_once(tmp_path: Path) -> None:
+    """A symlink to a folder is read like a symlink to a file; a loop, or a second link to a
+    folder already read, is not read again (no duplicates)."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    write_records(src / "a", "1")
+    write_records(tmp_path / "elsewhere", "2")
+    (src / "a" / "loop").symlink_to(src / "a")
+    (src / "b").symlink_to(src / "a")
+    (src / "more").symlink_to(tmp_path / "elsewhere")
+    code, output = build(src, out)
+    assert code == 0, output
+    assert published(out) == ["1", "2"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["attempted"] == 2

@@ -46,11 +46,7 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Every file under the given paths, recursively, in a stable (sorted) order."""
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root) / name
+            yield from _walk(path)
         elif path.exists():
             yield path
         else:
@@ -59,11 +55,56 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
 
 
+def _walk(top: Path) -> Iterator[Path]:
+    """The files under `top`. Symlinked folders are followed, as symlinked files are read, but
+    each folder only once, so a symlink loop ends. A folder that cannot be listed is yielded
+    itself, where its files would be, for read_file to report: skipped in silence, its records
+    would vanish from the publication without a word."""
+    seen: set[tuple[int, int]] = set()
+    _first_visit(top, seen)
+    failed: list[OSError] = []
+    for root, dirs, files in os.walk(top, onerror=failed.append, followlinks=True):
+        yield from _unlisted(failed, top)
+        here = Path(root)
+        dirs[:] = [
+            d
+            for d in sorted(dirs)
+            if d not in SKIP_DIRS and not d.startswith(".") and _first_visit(here / d, seen)
+        ]
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield here / name
+    yield from _unlisted(failed, top)
+
+
+def _first_visit(folder: Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether `folder` (by device and inode, whatever the path to it) is new to `seen`; one
+    that cannot be stat'ed counts as new, and os.walk reports it."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return True
+    identity = (stat.st_dev, stat.st_ino)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def _unlisted(failed: list[OSError], top: Path) -> Iterator[Path]:
+    while failed:
+        error = failed.pop(0)
+        yield Path(os.fsdecode(error.filename)) if error.filename else top
+
+
 def read_file(
     path: Path, label: str | None = None, vocab: Vocab | None = None, known: Known | None = None
 ) -> Iterator[Item]:
     """Read one file: its records (enriched), its bad records as SourceErrors, or a Skipped."""
     name = label or label_of(path)
+    if path.is_dir():
+        yield _unreadable_folder(path, name)
+        return
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -138,6 +179,21 @@ def read_file(
             if notes:
                 yield cleaned(item, notes)
         yield item
+
+
+def _unreadable_folder(path: Path, name: str) -> SourceError:
+    """The report for a folder find_files could not list (it yields no other folders)."""
+    try:
+        with os.scandir(path):
+            reason = "it could not be listed when lod looked for files; run the build again"
+    except OSError as exc:
+        reason = str(exc.strerror)
+    return SourceError(
+        f"cannot read the folder: {reason}; none of the files in it were read",
+        file=name,
+        hint="make it readable by the user running lod (e.g. chmod a+rx), "
+        "or take it out of SOURCES",
+    )
 
 
 def cleaned(record: Record, notes: list[Note]) -> Cleaned:
