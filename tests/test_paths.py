@@ -162,3 +162,19 @@ def test_symlinked_folders_are_followed_once(tmp_path: Path) -> None:
     assert published(out) == ["1", "2"]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["attempted"] == 2
+
+
+def test_an_output_inside_the_sources_is_not_read_back(tmp_path: Path) -> None:
+    """`lod build src --out src/site`: the second build used to read the first one's files
+    as records (a thousand skip notices, its dump rejected)."""
+    src = tmp_path / "src"
+    out = src / "site"
+    write_records(src, "1", "2")
+    for how in ("full build", "incremental: 0 created, 0 updated, 0 deleted"):
+        code, output = build(src, out)
+        assert code == 0 and f"({how}" in output, output
+        assert "skipped" not in output
+        assert published(out) == ["1", "2"]
+    code, output = build(out / "dumps", out)
+    assert code == 1 and "in the output folder (--out)" in output, output
+    assert published(out) == ["1", "2"]

@@ -117,7 +117,7 @@ def build(
     with _exclusive(out), _no_space(out):
         recover(out)
         _clean_stale(out)
-        files = source_files(sources, base_dir)
+        files = source_files(sources, base_dir, out)
         print_ = fingerprint(config)
         if not full and (out / STATE_FILE).exists():
             report = update(files, out, config, print_, problem)

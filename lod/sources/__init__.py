@@ -42,11 +42,20 @@ class Skipped:
 Item = Record | SourceError | Skipped | Unchanged
 
 
-def find_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every file under the given paths, recursively, in a stable (sorted) order."""
+def find_files(paths: Iterable[Path], out: Path | None = None) -> Iterator[Path]:
+    """Every file under the given paths, recursively, in a stable (sorted) order; none in
+    `out`, the output folder, which a build must not read back as its input (`lod build src
+    --out src/site`). Its staging folders and lock file beside it start with "." and are not
+    read either."""
     for path in paths:
+        if out is not None and path.resolve().is_relative_to(out.resolve()):
+            raise SourceError(
+                "this is in the output folder (--out), which lod writes and does not read",
+                file=str(path),
+                hint="give the folders of the records as SOURCES, or choose another --out",
+            )
         if path.is_dir():
-            yield from _walk(path)
+            yield from _walk(path, out)
         elif path.exists():
             yield path
         else:
@@ -55,13 +64,15 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
 
 
-def _walk(top: Path) -> Iterator[Path]:
+def _walk(top: Path, out: Path | None) -> Iterator[Path]:
     """The files under `top`. Symlinked folders are followed, as symlinked files are read, but
     each folder only once, so a symlink loop ends. A folder that cannot be listed is yielded
     itself, where its files would be, for read_file to report: skipped in silence, its records
     would vanish from the publication without a word."""
     seen: set[tuple[int, int]] = set()
-    _first_visit(top, seen)
+    for folder in (out, top):
+        if folder is not None:
+            _first_visit(folder, seen)
     failed: list[OSError] = []
     for root, dirs, files in os.walk(top, onerror=failed.append, followlinks=True):
         yield from _unlisted(failed, top)
@@ -257,10 +268,13 @@ def detect(text: str) -> ModuleType | None:
     return None
 
 
-def source_files(paths: Iterable[Path], base: Path | None = None) -> list[tuple[Path, str]]:
-    """Every source file in reading order, with the label reports use: its name relative
-    to `base`. A build compares these with the last one's to read only what changed."""
-    return [(path, label_of(path, base)) for path in find_files(paths)]
+def source_files(
+    paths: Iterable[Path], base: Path | None = None, out: Path | None = None
+) -> list[tuple[Path, str]]:
+    """Every source file in reading order (none in the output folder `out`), with the label
+    reports use: its name relative to `base`. A build compares these with the last one's to
+    read only what changed."""
+    return [(path, label_of(path, base)) for path in find_files(paths, out)]
 
 
 def label_of(path: Path, base: Path | None = None) -> str:
