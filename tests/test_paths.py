@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,44 @@ def test_an_output_inside_the_sources_is_not_read_back(tmp_path: Path) -> None:
     code, output = build(out / "dumps", out)
     assert code == 1 and "in the output folder (--out)" in output, output
     assert published(out) == ["1", "2"]
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def one_error(code: int, output: str, path: str) -> None:
+    """Exit 1 and one line that names `path` and says what to do."""
+    lines = output.splitlines()
+    assert code == 1 and len(lines) == 1, output
+    assert re.match(rf"error: cannot create the (folder|lock file) {re.escape(path)}: ", lines[0])
+    assert "Choose an --out in a folder you may write to" in output
+
+
+def test_an_out_whose_folder_cannot_be_made_is_one_error(tmp_path: Path) -> None:
+    write_records(tmp_path / "src", "1")
+    (tmp_path / "afile").write_text("not a folder")
+    before = listing(tmp_path)
+    code, output = build(tmp_path / "src", tmp_path / "afile" / "site")
+    one_error(code, output, str(tmp_path / "afile"))
+    assert "a file of that name is in the way" in output
+    if Path("/proc/self").is_dir():  # a folder no one may create files in
+        one_error(*build(tmp_path / "src", Path("/proc/x")), "/proc/.x.lock")
+    assert listing(tmp_path) == before
+
+
+def test_an_out_in_a_read_only_folder_is_one_error(tmp_path: Path, plain_user: list[str]) -> None:
+    write_records(tmp_path / "src", "1")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    try:
+        for out, path in (
+            (locked / "site", locked / ".site.lock"),
+            (locked / "a" / "site", locked / "a"),
+        ):
+            code, output = build_as(plain_user, tmp_path / "src", out)
+            one_error(code, output, str(path))
+            assert "Permission denied" in output
+        assert listing(locked) == []
+    finally:
+        locked.chmod(0o755)
