@@ -75,7 +75,7 @@ from lod.publish.steps import (
 )
 from lod.publish.validation import REPORT_FILE, assemble
 from lod.publish.writer import SET_GROUPS, RecordDone, Worker, Written, source_hash
-from lod.sources import Skipped, read_files
+from lod.sources import Skipped, read_files, stamp
 from lod.sources.units import Unchanged
 from lod.statistics import STATS_FILE, write_statistics
 from lod.store import BUILD_INFO, STORE_DIR
@@ -193,8 +193,7 @@ class _Incremental:
         changed: list[tuple[Path, str]] = []
         for path, label in self.files:
             known = old_files.get(label)
-            stat = path.stat()
-            if known is None or (known.size, known.mtime) != (stat.st_size, stat.st_mtime_ns):
+            if known is None or (known.size, known.mtime) != stamp(path):
                 changed.append((path, label))
         gone = [label for label in old_files if label not in ranks]
         before_order = [f.label for f in sorted(old_files.values(), key=lambda f: f.rank)]
@@ -326,7 +325,7 @@ class _Incremental:
     ) -> tuple[BuildReport, _Plan]:
         state, report, minter = self.state, self.report, self.minter
         changed_labels = {label for _, label in changed}
-        stats = {label: path.stat() for path, label in changed}
+        stamps = {label: stamp(path) for path, label in changed}
         # Files in reading order, their report entries replayed or made anew.
         for _path, label in self.files:
             if label in changed_labels:
@@ -341,9 +340,8 @@ class _Incremental:
                         assert isinstance(entry, dict)
                         report_skip(report, entry, self.on_problem)
                         entries.append(note)
-                stat = stats[label]
                 state.put_file(
-                    FileRow(label, ranks[label], stat.st_size, stat.st_mtime_ns, entries)  # type: ignore[arg-type]
+                    FileRow(label, ranks[label], *stamps[label], entries)  # type: ignore[arg-type]
                 )
             else:
                 row = old_files[label]

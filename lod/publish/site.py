@@ -82,7 +82,7 @@ from lod.publish.writer import (
     do_entity,
     do_record,
 )
-from lod.sources import Skipped, read_files, source_files
+from lod.sources import Skipped, read_files, source_files, stamp
 from lod.statistics import write_statistics
 from lod.store import STORE_DIR, StreamLoader
 from lod.textindex import INDEX_FILE, TextIndexWriter
@@ -112,12 +112,15 @@ def build(
     rebuilt (lod.publish.incremental); otherwise, or with `full`, everything is."""
     out = out.resolve()
     _check_output(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable("create the folder", out.parent, exc) from exc
     problem = on_problem or (lambda _m: None)
     with _exclusive(out), _no_space(out):
         recover(out)
         _clean_stale(out)
-        files = source_files(sources, base_dir)
+        files = source_files(sources, base_dir, out)
         print_ = fingerprint(config)
         if not full and (out / STATE_FILE).exists():
             report = update(files, out, config, print_, problem)
@@ -182,7 +185,12 @@ def _exclusive(out: Path, wait: float | None = None) -> Iterator[None]:
     one's work in progress. The lock dies with its holders, even under kill -9; forked workers
     hold it too and die a moment after a killed build, hence the short wait (`wait` seconds,
     LOCK_WAIT unless given)."""
-    with (out.parent / f".{out.name}.lock").open("a") as handle:
+    lock = out.parent / f".{out.name}.lock"
+    try:
+        handle = lock.open("a")
+    except OSError as exc:
+        raise _unwritable("create the lock file", lock, exc) from exc
+    with handle:
         deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
         while True:
             try:
@@ -295,8 +303,7 @@ def _build_into(
         report.entities = len(entities)
     _write_static(root, site, vocab)
     for rank, (path, label) in enumerate(files):
-        stat = path.stat()
-        state.put_file(FileRow(label, rank, stat.st_size, stat.st_mtime_ns, notes.get(label, [])))
+        state.put_file(FileRow(label, rank, *stamp(path), notes.get(label, [])))
     state.put("fingerprint", print_)
     log = carry_log(previous, root)
     counts = log.record(
@@ -387,6 +394,17 @@ def _check_output(out: Path) -> None:
         raise PublishError(
             f"{out} exists and is not a lod output folder; choose an empty or new folder for --out"
         )
+
+
+def _unwritable(what: str, path: Path, exc: OSError) -> PublishError:
+    """One line for an --out lod cannot prepare, raised before anything is written."""
+    reason = (
+        "a file of that name is in the way" if isinstance(exc, FileExistsError) else exc.strerror
+    )
+    return PublishError(
+        f"cannot {what} {path}: {reason}; nothing was written. Choose an --out "
+        "in a folder you may write to, or make that one writable"
+    )
 
 
 def _clean_stale(out: Path) -> None:

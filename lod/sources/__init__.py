@@ -42,15 +42,20 @@ class Skipped:
 Item = Record | SourceError | Skipped | Unchanged
 
 
-def find_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every file under the given paths, recursively, in a stable (sorted) order."""
+def find_files(paths: Iterable[Path], out: Path | None = None) -> Iterator[Path]:
+    """Every file under the given paths, recursively, in a stable (sorted) order; none in
+    `out`, the output folder, which a build must not read back as its input (`lod build src
+    --out src/site`). Its staging folders and lock file beside it start with "." and are not
+    read either."""
     for path in paths:
+        if out is not None and path.resolve().is_relative_to(out.resolve()):
+            raise SourceError(
+                "this is in the output folder (--out), which lod writes and does not read",
+                file=str(path),
+                hint="give the folders of the records as SOURCES, or choose another --out",
+            )
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root) / name
+            yield from _walk(path, out)
         elif path.exists():
             yield path
         else:
@@ -59,11 +64,58 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
 
 
+def _walk(top: Path, out: Path | None) -> Iterator[Path]:
+    """The files under `top`. Symlinked folders are followed, as symlinked files are read, but
+    each folder only once, so a symlink loop ends. A folder that cannot be listed is yielded
+    itself, where its files would be, for read_file to report: skipped in silence, its records
+    would vanish from the publication without a word."""
+    seen: set[tuple[int, int]] = set()
+    for folder in (out, top):
+        if folder is not None:
+            _first_visit(folder, seen)
+    failed: list[OSError] = []
+    for root, dirs, files in os.walk(top, onerror=failed.append, followlinks=True):
+        yield from _unlisted(failed, top)
+        here = Path(root)
+        dirs[:] = [
+            d
+            for d in sorted(dirs)
+            if d not in SKIP_DIRS and not d.startswith(".") and _first_visit(here / d, seen)
+        ]
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield here / name
+    yield from _unlisted(failed, top)
+
+
+def _first_visit(folder: Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether `folder` (by device and inode, whatever the path to it) is new to `seen`; one
+    that cannot be stat'ed counts as new, and os.walk reports it."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return True
+    identity = (stat.st_dev, stat.st_ino)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def _unlisted(failed: list[OSError], top: Path) -> Iterator[Path]:
+    while failed:
+        error = failed.pop(0)
+        yield Path(os.fsdecode(error.filename)) if error.filename else top
+
+
 def read_file(
     path: Path, label: str | None = None, vocab: Vocab | None = None, known: Known | None = None
 ) -> Iterator[Item]:
     """Read one file: its records (enriched), its bad records as SourceErrors, or a Skipped."""
-    name = label or str(path)
+    name = label or label_of(path)
+    if path.is_dir():
+        yield _unreadable_folder(path, name)
+        return
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -75,7 +127,12 @@ def read_file(
             return
         data = path.read_bytes()
     except OSError as exc:
-        yield SourceError(f"cannot read the file: {exc.strerror}", file=name)
+        yield SourceError(
+            f"cannot read the file: {exc.strerror}",
+            file=name,
+            hint="check that it exists and that lod may read it (a symlink must point to a file), "
+            "or take it out of SOURCES",
+        )
         return
     utf16 = utf16_guess(data)
     if (
@@ -133,6 +190,21 @@ def read_file(
             if notes:
                 yield cleaned(item, notes)
         yield item
+
+
+def _unreadable_folder(path: Path, name: str) -> SourceError:
+    """The report for a folder find_files could not list (it yields no other folders)."""
+    try:
+        with os.scandir(path):
+            reason = "it could not be listed when lod looked for files; run the build again"
+    except OSError as exc:
+        reason = str(exc.strerror)
+    return SourceError(
+        f"cannot read the folder: {reason}; none of the files in it were read",
+        file=name,
+        hint="make it readable by the user running lod (e.g. chmod a+rx), "
+        "or take it out of SOURCES",
+    )
 
 
 def cleaned(record: Record, notes: list[Note]) -> Cleaned:
@@ -196,13 +268,33 @@ def detect(text: str) -> ModuleType | None:
     return None
 
 
-def source_files(paths: Iterable[Path], base: Path | None = None) -> list[tuple[Path, str]]:
-    """Every source file in reading order, with the label reports use: its name relative
-    to `base`. A build compares these with the last one's to read only what changed."""
-    return [
-        (path, str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path))
-        for path in find_files(paths)
-    ]
+def source_files(
+    paths: Iterable[Path], base: Path | None = None, out: Path | None = None
+) -> list[tuple[Path, str]]:
+    """Every source file in reading order (none in the output folder `out`), with the label
+    reports use: its name relative to `base`. A build compares these with the last one's to
+    read only what changed."""
+    return [(path, label_of(path, base)) for path in find_files(paths, out)]
+
+
+def label_of(path: Path, base: Path | None = None) -> str:
+    """The name reports, the state file and provenance give a file: relative to `base`, and
+    always valid UTF-8. A name's bytes that are no UTF-8 (a Latin-1 name, say) are written
+    as \\xNN: SQLite, JSON and RDF literals cannot hold the lone surrogates Python reads
+    them as. The Path itself keeps the real bytes for reading."""
+    name = str(path.relative_to(base)) if base and path.is_relative_to(base) else str(path)
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time, which tell an incremental build whether to read a file
+    again. A file that cannot even be stat'ed (a dangling symlink) gets (-1, -1): read_file
+    reports it as unreadable, and no build should fail over it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
 
 
 def read_sources(paths: Iterable[Path], base: Path | None = None) -> Iterator[Item]:
