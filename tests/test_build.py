@@ -94,6 +94,33 @@ def test_bad_records_are_reported_and_good_ones_published(tmp_path: Path) -> Non
     assert "HTML junk bold" in (out / "doc/record/5.ttl").read_text()
 
 
+def test_json_record_without_title_is_rejected_not_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    items = [
+        {"id": "nt-1", "title": "One", "doc_date": "19500101"},
+        {"id": "nt-2", "doc_date": "19500102"},
+        {"id": "nt-3", "title": "Three", "doc_date": "19500103"},
+    ]
+    text = json.dumps(items, indent=1)
+    (src / "api.json").write_text(text)
+    out = tmp_path / "site"
+    code, output = run("build", str(src), "--out", str(out), "--base-uri", BASE, "--no-progress")
+    assert code == 3, output
+    report = json.loads((out / "report.json").read_text())
+    (row,) = report["errors"]
+    assert (Path(row["file"]).name, row["line"], row["field"], row["record"]) == (
+        "api.json",
+        text.splitlines().index('  "id": "nt-2",') + 1,
+        "title",
+        "nt-2",
+    )
+    assert "[1]" in row["error"] and row["fix"] and row["kind"] == "rejected"
+    assert "field 'title'" in output and "nt-2" in output
+    assert (report["attempted"], report["published"], report["rejected"]) == (3, 2, 1)
+    assert {p.stem for p in (out / "doc/record").glob("*.ttl")} == {"nt-1", "nt-3"}
+
+
 def test_strict_writes_nothing_and_keeps_previous(tmp_path: Path) -> None:
     out = tmp_path / "site"
     assert run("build", str(RECORDS), "--out", str(out), "--base-uri", BASE)[0] == 0
