@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -119,6 +121,52 @@ def test_json_record_without_title_is_rejected_not_dropped(tmp_path: Path) -> No
     assert "field 'title'" in output and "nt-2" in output
     assert (report["attempted"], report["published"], report["rejected"]) == (3, 2, 1)
     assert {p.stem for p in (out / "doc/record").glob("*.ttl")} == {"nt-1", "nt-3"}
+
+
+def damaged_copies(src: Path) -> dict[str, tuple[int, str]]:
+    """Damaged copies of the example records, each in `src`; file -> (line, field) of the
+    error each must get."""
+    examples = RECORDS / "examples"
+    scrape = (examples / "example-scrape.csv").read_text(encoding="utf-8")
+    header, rows = scrape.split("\n", 1)
+    (src / "no-id.csv").write_text(header.replace("record_id", "recid") + "\n" + rows)
+    (src / "no-title.csv").write_text(header.replace(",title,", ",heading,") + "\n" + rows)
+    with (src / "semicolons.csv").open("w", encoding="utf-8", newline="") as handle:
+        semicolons = csv.writer(handle, delimiter=";")
+        semicolons.writerows(csv.reader(io.StringIO(scrape, newline="")))
+    page = (RECORDS / "112095.txt").read_text(encoding="utf-8")
+    cut = page[: page.index("Document Information")]
+    (src / "cut.txt").write_text(cut)
+    document = json.loads((examples / "example-api-document.json").read_text(encoding="utf-8"))
+    del document["title"]
+    (src / "untitled.json").write_text(json.dumps(document, indent=1))
+    return {
+        "no-id.csv": (1, "record_id"),
+        "no-title.csv": (1, "title"),
+        "semicolons.csv": (1, "header"),
+        "cut.txt": (len(cut.rstrip().splitlines()), "Document Information"),
+        "untitled.json": (2, "title"),
+    }
+
+
+def test_damaged_files_are_rejected_foreign_ones_skipped(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = damaged_copies(src)
+    (src / "README.txt").write_text("Notes\n\nThese are the records of 1951.\n")
+    (src / "people.csv").write_text("name,age,town\nAnna,40,Bern\n")
+    (src / "ok.csv").write_text("record_id,title\n1,Good one\n")
+    out = tmp_path / "site"
+    code, output = run("build", str(src), "--out", str(out), "--base-uri", BASE, "--no-progress")
+    assert code == 3, output
+    report = json.loads((out / "report.json").read_text())
+    rows = {Path(e["file"]).name: (e["line"], e["field"]) for e in report["errors"]}
+    assert rows == expected
+    assert all(e["fix"] and e["kind"] == "rejected" for e in report["errors"])
+    assert sorted(Path(s["file"]).name for s in report["skipped"]) == ["README.txt", "people.csv"]
+    assert "field 'title': the CSV scrape has no 'title' column" in output
+    assert "separated by semicolons" in output and "Traceback" not in output
+    assert (report["published"], report["rejected"]) == (1, 5)
 
 
 def test_strict_writes_nothing_and_keeps_previous(tmp_path: Path) -> None:

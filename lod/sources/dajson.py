@@ -77,7 +77,8 @@ def sniff(text: str) -> bool:
     except ValueError:
         # A broken JSON object, or list of objects, is reported, not skipped.
         return head == "{" or text.lstrip()[1:].lstrip().startswith("{")
-    return any(_kind(item) for item in _items(data))
+    # A record that lacks the one key its kind needs is a damaged record: reported, not skipped.
+    return any(_kind(item) or _missing(item) for item in _items(data))
 
 
 def read(path: str, text: str) -> Iterator[Record | SourceError]:
