@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -20,12 +21,22 @@ from lod.errors import ConfigError
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One setting: its type is its default's; `minimum`, if any, is the least value that
-    makes sense (a page of 0 records, -1 workers)."""
+    makes sense (a page of 0 records, -1 workers); `form`, if any, the pattern a text value
+    must match entirely and what to call it in an error."""
 
     name: str
     default: Any
     help: str
     minimum: float | None = None
+    form: tuple[re.Pattern[str], str] | None = None
+
+
+CLUSTER_FORM = (
+    re.compile(r"|local|(?:tcp://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):[0-9]{1,5}"),
+    "empty, local, or a Dask scheduler address of the form tcp://host:port",
+)
+"""What `lod build --cluster` takes: Dask's own parser fails on anything else with a bare
+ValueError, deep in a connection attempt."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -69,6 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Map and write records as tasks on a Dask cluster: a scheduler address "
         "(tcp://host:8786), or `local` for one started for the build; empty builds here.",
+        form=CLUSTER_FORM,
     ),
     Setting(
         "thing_redirect",
@@ -236,14 +248,23 @@ def _checked(setting: Setting, value: object, source: str) -> Any:
     """`value` as the setting's type (its default's), or a ConfigError naming `source` (the
     file and key, or the variable), the value and what is expected. Text, as the environment
     gives every value, is parsed; a typed value, as lod.toml gives, must be of the type."""
-    kind = type(setting.default)
-    parsed = PARSERS[kind](value)
-    if parsed is None or (setting.minimum is not None and parsed < setting.minimum):
-        expected = EXPECTED[kind]
-        if setting.minimum is not None:
-            expected += f" of at least {setting.minimum:g}"
-        raise ConfigError(f"{source} must be {expected}, not {value!r}")
+    parsed = PARSERS[type(setting.default)](value)
+    if parsed is None or not _fits(setting, parsed):
+        raise ConfigError(f"{source} must be {_expected(setting)}, not {value!r}")
     return parsed
+
+
+def _fits(setting: Setting, value: Any) -> bool:
+    if setting.minimum is not None and value < setting.minimum:
+        return False
+    return setting.form is None or setting.form[0].fullmatch(value) is not None
+
+
+def _expected(setting: Setting) -> str:
+    if setting.form is not None:
+        return setting.form[1]
+    expected = EXPECTED[type(setting.default)]
+    return expected if setting.minimum is None else f"{expected} of at least {setting.minimum:g}"
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})
