@@ -416,6 +416,22 @@ def test_an_unchanged_build_reports_what_the_last_one_did(tmp_path: Path, source
     assert any(p.startswith("notice: notes.md") for p in problems)
 
 
+def test_an_unchanged_file_s_problems_are_told_in_the_same_words(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    (src / "bad.json").write_text('{"id": "1", "title": "x",\n "doc_date": }', encoding="utf-8")
+    rows = "record_id,title\n1,Fine\n,No ID\n3,Caf\x01e\n1,Again\n"
+    (src / "rows.csv").write_text(rows, encoding="utf-8")
+    (src / "notes.md").write_text("not a record\n", encoding="utf-8")
+    first: list[str] = []
+    build([src], out, config(T0), base_dir=src, on_problem=first.append)
+    again: list[str] = []
+    assert build([src], out, config(T1), base_dir=src, on_problem=again.append).incremental
+    told = [p for p in first if p.startswith(("error:", "notice:"))]
+    assert len(told) == 5 and "bad.json, line 2: invalid JSON" in told[0]
+    assert [p for p in again if p.startswith(("error:", "notice:"))] == told
+
+
 def build_then_edit(tmp_path: Path, rows: str) -> tuple[BuildReport, BuildReport]:
     """A build of one CSV file, then one after the row titled "Fine" is retitled (the file
     is read again, its other rows unchanged)."""
