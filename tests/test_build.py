@@ -359,6 +359,40 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
         time.sleep(0.05)
 
 
+def test_ctrl_c_leaves_previous_output_and_says_so(tmp_path: Path) -> None:
+    """SIGINT to the build's process group, as Ctrl-C in a terminal sends it, while worker
+    processes map records: one message, status 130, the last publication byte for byte."""
+    out = tmp_path / "site"
+    assert run("build", str(RECORDS), "--out", str(out))[0] == 0
+    before = tree(out)
+    big = tmp_path / "big"
+    big.mkdir()
+    rows = "".join(f"{i},Record {i},{'word ' * 200}\n" for i in range(20000))
+    (big / "many.csv").write_text("record_id,title,summary\n" + rows)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out), "--no-progress"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(
+        p.name.startswith(".site.building") for p in tmp_path.iterdir()
+    ):
+        time.sleep(0.01)
+    time.sleep(3)  # into the mapping, in worker processes
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert f"interrupted; the publication in {out} is unchanged" in stderr
+    assert "run the same command again" in stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+    assert tree(out) == before
+    assert not any(p.name.startswith(".site.building") for p in tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("setting", [s.name for s in SETTINGS])
 def test_settings_are_documented(setting: str) -> None:
     assert f"`{setting}`" in (ROOT / "README.md").read_text()
