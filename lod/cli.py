@@ -2,13 +2,14 @@
 
 Exit status of `lod build`: 0 all records published; 3 some records were rejected or duplicated
 (the valid ones were published, see report.json); 1 the build failed or `--strict` refused to
-publish (the previous output is untouched); 2 wrong usage.
+publish (the previous output is untouched); 2 wrong usage; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ import click
 from lod.config import SETTINGS, load_config
 from lod.errors import LodError
 from lod.harvest import Politeness, PoliteSession, jsonapi, oai, reconcile
+from lod.publish.incremental import interrupted as commit_pending
 from lod.publish.site import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, build
 from lod.publish.validation import summary as validation_summary
 from lod.push import CHUNK_BYTES
@@ -35,6 +37,18 @@ QUERY_FORMATS = ("json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "r
 @click.version_option(package_name="lod")
 def main() -> None:
     """lod publishes archival records as linked open data."""
+
+
+@contextmanager
+def interruptible(advice: str | Callable[[], str]) -> Iterator[None]:
+    """Ctrl-C ends a command with what became of its work and how to go on (`advice`, or what
+    it returns by then), and status 130 (128 + SIGINT) as shells report it: not click's bare
+    "Aborted!" and status 1, which a script cannot tell from a failure."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; {advice() if callable(advice) else advice}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def politeness_options(timeout: float, rate: bool = True) -> Callable[[Command], Command]:
@@ -117,26 +131,27 @@ def build_command(
     cluster: str | None,
 ) -> None:
     """Build SOURCES (default: records/) into a static linked-data site in --out."""
-    try:
-        config = load_config(
-            config_file,
-            overrides={
-                "base_uri": base_uri,
-                "strict": strict,
-                "progress": False if no_progress else None,
-                "cluster": cluster,
-            },
-        )
-        report = build(
-            list(sources or DEFAULT_SOURCES),
-            out,
-            config,
-            on_problem=lambda message: click.echo(message, err=True),
-            full=full,
-        )
-    except LodError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+    with interruptible(lambda: _after_interrupted_build(out)):
+        try:
+            config = load_config(
+                config_file,
+                overrides={
+                    "base_uri": base_uri,
+                    "strict": strict,
+                    "progress": False if no_progress else None,
+                    "cluster": cluster,
+                },
+            )
+            report = build(
+                list(sources or DEFAULT_SOURCES),
+                out,
+                config,
+                on_problem=lambda message: click.echo(message, err=True),
+                full=full,
+            )
+        except LodError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
     checked = report.validation
     for line in validation_summary(checked):
         click.echo(line, err=True)
@@ -154,6 +169,21 @@ def build_command(
     counts = ", ".join(f"{changes.get(k, 0)} {k}" for k in ("created", "updated", "deleted"))
     click.echo(f"{summary} -> {out} ({how}: {counts})", err=True)
     sys.exit(report.exit_code)
+
+
+def _after_interrupted_build(out: Path) -> str:
+    """What an interrupted build left: nothing, as it writes beside the publication and swaps
+    it in at the end; or, stopped while moving an incremental build's files into place, a
+    journal that the next build (or `lod serve`) follows to finish the move."""
+    if commit_pending(out.resolve()):
+        return (
+            f"the new publication was being moved into {out}; run the same command again "
+            f"(or lod serve {out}) to finish moving it"
+        )
+    return (
+        f"the publication in {out} is unchanged (a build writes beside it and swaps it in "
+        "only when done); run the same command again to build it"
+    )
 
 
 @main.command("serve")
@@ -277,42 +307,40 @@ def push_command(
     from lod.push import push
     from lod.remote import Endpoints, RemoteStore, store_session
 
-    try:
-        config = load_config(
-            config_file,
-            overrides={
-                "store": store,
-                "store_user": user,
-                "store_password": password,
-                "store_auth": auth,
-                "progress": False if no_progress else None,
-            },
-        )
-        if not config.store:
-            click.echo("error: give --store URL (the store's SPARQL query endpoint)", err=True)
-            sys.exit(EXIT_USAGE)
-        endpoints = Endpoints(config.store, update or config.store, graph_store or "")
-        session = store_session(
-            config.store_user,
-            config.store_password,
-            config.store_auth,
-            timeout=timeout,
-            attempts=retries + 1,
-        )
-        with session:
-            report = push(
-                directory,
-                RemoteStore(endpoints, session),
-                single_graph=single_graph,
-                chunk_bytes=chunk_size,
-                progress=config.progress and sys.stderr.isatty(),
+    with interruptible("run the same command again: it sends what is missing"):
+        try:
+            config = load_config(
+                config_file,
+                overrides={
+                    "store": store,
+                    "store_user": user,
+                    "store_password": password,
+                    "store_auth": auth,
+                    "progress": False if no_progress else None,
+                },
             )
-    except LodError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    except KeyboardInterrupt:
-        click.echo("interrupted; run the same command again: it sends what is missing", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+            if not config.store:
+                click.echo("error: give --store URL (the store's SPARQL query endpoint)", err=True)
+                sys.exit(EXIT_USAGE)
+            endpoints = Endpoints(config.store, update or config.store, graph_store or "")
+            session = store_session(
+                config.store_user,
+                config.store_password,
+                config.store_auth,
+                timeout=timeout,
+                attempts=retries + 1,
+            )
+            with session:
+                report = push(
+                    directory,
+                    RemoteStore(endpoints, session),
+                    single_graph=single_graph,
+                    chunk_bytes=chunk_size,
+                    progress=config.progress and sys.stderr.isatty(),
+                )
+        except LodError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(report.summary(), err=True)
     sys.exit(EXIT_OK)
 
@@ -406,15 +434,14 @@ def harvest_command(
         )
         sys.exit(EXIT_USAGE)
     politeness = Politeness(interval=rate, timeout=timeout, attempts=retries + 1)
-    try:
-        with PoliteSession(politeness) as session:
-            if ids:
-                code = _harvest_json(url, ids, out, session)
-            else:
-                code = _harvest_oai(url, out, session, metadata_prefix, set_spec, from_date, until)
-    except KeyboardInterrupt:
-        click.echo("interrupted; run the same command again to resume", err=True)
-        code = EXIT_INTERRUPTED
+    with (
+        interruptible("run the same command again to resume"),
+        PoliteSession(politeness) as session,
+    ):
+        if ids:
+            code = _harvest_json(url, ids, out, session)
+        else:
+            code = _harvest_oai(url, out, session, metadata_prefix, set_spec, from_date, until)
     sys.exit(code)
 
 
@@ -518,19 +545,17 @@ def reconcile_command(
     in vocab/authorities.csv that have none to --hub, and write them to --out for review. Nothing
     there is published until a row is moved into vocab/links.csv."""
     politeness = Politeness(interval=rate, timeout=timeout, attempts=retries + 1)
-    try:
-        with PoliteSession(politeness) as session:
-            client = reconcile.Client(endpoint, session, reconcile.Cache(cache))
-            report = reconcile.reconcile(
-                load_vocab(), client, hub, out, person_type, candidates, _say
-            )
-            sent = session.requests
-    except LodError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    except KeyboardInterrupt:
-        click.echo("interrupted; answers so far are cached, run the same command again", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    with interruptible("answers so far are cached, run the same command again"):
+        try:
+            with PoliteSession(politeness) as session:
+                client = reconcile.Client(endpoint, session, reconcile.Cache(cache))
+                report = reconcile.reconcile(
+                    load_vocab(), client, hub, out, person_type, candidates, _say
+                )
+                sent = session.requests
+        except LodError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(
         f"Proposed {report.proposed} links for {report.asked} entities without a {hub} link "
         f"({sent} requests, {report.cached} answers from the cache) -> {out}; check them and "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping
 
 
 class LodError(Exception):
@@ -186,6 +187,21 @@ class SourceError(LodError):
             "error": _safe(self.message),
             "fix": _safe(self.hint),
         }
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, object]) -> SourceError:
+        """The error a report row (`as_dict`) was made from, so that an incremental build
+        tells an unchanged file's problems in the first build's words."""
+        line = row.get("line")
+        return cls(
+            str(row.get("error") or ""),
+            file=str(row.get("file") or ""),
+            line=line if isinstance(line, int) else None,
+            field=str(row.get("field") or ""),
+            value=str(row.get("value") or ""),
+            hint=str(row.get("fix") or ""),
+            record_id=str(row.get("record") or ""),
+        )
 
 
 class UnsafeXMLError(SourceError):

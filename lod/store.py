@@ -31,6 +31,13 @@ BUILD_INFO = "build.json"
 """What the server and `lod query` need to know of a build (base URI, title, size)."""
 
 
+def leave_interrupts_to_parent() -> None:
+    """Ctrl-C signals every process of the terminal's group: a build's helper (a worker, the
+    store loader) leaves it to the build, which stops it and cleans up, rather than die on its
+    own with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def die_with_parent(parent: int) -> None:
     """A build killed with -9 must not leave helper processes behind (Linux prctl). If the
     parent died before the signal was armed, exit now rather than write into its folder."""
@@ -91,6 +98,7 @@ class StreamLoader:
 
 def main(path: str, parent: str) -> None:
     die_with_parent(int(parent))
+    leave_interrupts_to_parent()
     try:
         store = Store(path)
         # lenient: the stream is our own pyoxigraph output, already valid; skip re-validating IRIs.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -92,6 +94,79 @@ def test_bad_records_are_reported_and_good_ones_published(tmp_path: Path) -> Non
     assert report["cleaned"] == 1
     assert "error: " in output and "Traceback" not in output
     assert "HTML junk bold" in (out / "doc/record/5.ttl").read_text()
+
+
+def test_json_record_without_title_is_rejected_not_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    items = [
+        {"id": "nt-1", "title": "One", "doc_date": "19500101"},
+        {"id": "nt-2", "doc_date": "19500102"},
+        {"id": "nt-3", "title": "Three", "doc_date": "19500103"},
+    ]
+    text = json.dumps(items, indent=1)
+    (src / "api.json").write_text(text)
+    out = tmp_path / "site"
+    code, output = run("build", str(src), "--out", str(out), "--base-uri", BASE, "--no-progress")
+    assert code == 3, output
+    report = json.loads((out / "report.json").read_text())
+    (row,) = report["errors"]
+    assert (Path(row["file"]).name, row["line"], row["field"], row["record"]) == (
+        "api.json",
+        text.splitlines().index('  "id": "nt-2",') + 1,
+        "title",
+        "nt-2",
+    )
+    assert "[1]" in row["error"] and row["fix"] and row["kind"] == "rejected"
+    assert "field 'title'" in output and "nt-2" in output
+    assert (report["attempted"], report["published"], report["rejected"]) == (3, 2, 1)
+    assert {p.stem for p in (out / "doc/record").glob("*.ttl")} == {"nt-1", "nt-3"}
+
+
+def damaged_copies(src: Path) -> dict[str, tuple[int, str]]:
+    """Damaged copies of the example records, each in `src`; file -> (line, field) of the
+    error each must get."""
+    examples = RECORDS / "examples"
+    scrape = (examples / "example-scrape.csv").read_text(encoding="utf-8")
+    header, rows = scrape.split("\n", 1)
+    (src / "no-id.csv").write_text(header.replace("record_id", "recid") + "\n" + rows)
+    (src / "no-title.csv").write_text(header.replace(",title,", ",heading,") + "\n" + rows)
+    with (src / "semicolons.csv").open("w", encoding="utf-8", newline="") as handle:
+        semicolons = csv.writer(handle, delimiter=";")
+        semicolons.writerows(csv.reader(io.StringIO(scrape, newline="")))
+    page = (RECORDS / "112095.txt").read_text(encoding="utf-8")
+    cut = page[: page.index("Document Information")]
+    (src / "cut.txt").write_text(cut)
+    document = json.loads((examples / "example-api-document.json").read_text(encoding="utf-8"))
+    del document["title"]
+    (src / "untitled.json").write_text(json.dumps(document, indent=1))
+    return {
+        "no-id.csv": (1, "record_id"),
+        "no-title.csv": (1, "title"),
+        "semicolons.csv": (1, "header"),
+        "cut.txt": (len(cut.rstrip().splitlines()), "Document Information"),
+        "untitled.json": (2, "title"),
+    }
+
+
+def test_damaged_files_are_rejected_foreign_ones_skipped(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = damaged_copies(src)
+    (src / "README.txt").write_text("Notes\n\nThese are the records of 1951.\n")
+    (src / "people.csv").write_text("name,age,town\nAnna,40,Bern\n")
+    (src / "ok.csv").write_text("record_id,title\n1,Good one\n")
+    out = tmp_path / "site"
+    code, output = run("build", str(src), "--out", str(out), "--base-uri", BASE, "--no-progress")
+    assert code == 3, output
+    report = json.loads((out / "report.json").read_text())
+    rows = {Path(e["file"]).name: (e["line"], e["field"]) for e in report["errors"]}
+    assert rows == expected
+    assert all(e["fix"] and e["kind"] == "rejected" for e in report["errors"])
+    assert sorted(Path(s["file"]).name for s in report["skipped"]) == ["README.txt", "people.csv"]
+    assert "field 'title': the CSV scrape has no 'title' column" in output
+    assert "separated by semicolons" in output and "Traceback" not in output
+    assert (report["published"], report["rejected"]) == (1, 5)
 
 
 def test_strict_writes_nothing_and_keeps_previous(tmp_path: Path) -> None:
@@ -282,6 +357,40 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
     while any(p.name.startswith(".site.old") for p in tmp_path.iterdir()):
         assert time.time() < deadline, "replaced files were not deleted"
         time.sleep(0.05)
+
+
+def test_ctrl_c_leaves_previous_output_and_says_so(tmp_path: Path) -> None:
+    """SIGINT to the build's process group, as Ctrl-C in a terminal sends it, while worker
+    processes map records: one message, status 130, the last publication byte for byte."""
+    out = tmp_path / "site"
+    assert run("build", str(RECORDS), "--out", str(out))[0] == 0
+    before = tree(out)
+    big = tmp_path / "big"
+    big.mkdir()
+    rows = "".join(f"{i},Record {i},{'word ' * 200}\n" for i in range(20000))
+    (big / "many.csv").write_text("record_id,title,summary\n" + rows)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out), "--no-progress"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(
+        p.name.startswith(".site.building") for p in tmp_path.iterdir()
+    ):
+        time.sleep(0.01)
+    time.sleep(3)  # into the mapping, in worker processes
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert f"interrupted; the publication in {out} is unchanged" in stderr
+    assert "run the same command again" in stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+    assert tree(out) == before
+    assert not any(p.name.startswith(".site.building") for p in tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("setting", [s.name for s in SETTINGS])

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from lod.cli import main
 from lod.config import SETTINGS, Config, load_config
 from lod.errors import ConfigError
+from lod.publish.site import EXIT_FAILED
+from tests.conftest import RECORDS
 
 
 def test_defaults_match_the_table(tmp_path: Path) -> None:
@@ -52,6 +56,55 @@ def test_mistakes_are_named(
     path.write_text(toml)
     with pytest.raises(ConfigError, match=message):
         load_config(path, environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('strict = "maybe"', "strict must be true or false, not 'maybe'"),
+        ('workers = "many"', "workers must be a whole number of at least 0, not 'many'"),
+        ('index_page_size = "x"', "index_page_size must be a whole number of at least 1, not 'x'"),
+        ('title = ["a"]', "title must be text, not ['a']"),
+        ("index_page_size = 0", "index_page_size must be a whole number of at least 1, not 0"),
+        ("index_page_size = -5", "index_page_size must be a whole number of at least 1, not -5"),
+        ("workers = -1", "workers must be a whole number of at least 0, not -1"),
+        ("workers = 2.5", "workers must be a whole number of at least 0, not 2.5"),
+        ("workers = true", "workers must be a whole number of at least 0, not True"),
+        ("query_timeout = 0", "query_timeout must be a number of at least 0.1, not 0"),
+        ('query_timeout = "nan"', "query_timeout must be a number of at least 0.1, not 'nan'"),
+    ],
+)
+def test_toml_values_are_checked(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "lod.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_every_layer_is_checked_alike(tmp_path: Path) -> None:
+    path = tmp_path / "lod.toml"
+    path.write_text('strict = "false"\nworkers = "2"\nquery_timeout = 5\n')
+    config = load_config(path, environ={})
+    assert (config.strict, config.workers, config.query_timeout) == (False, 2, 5.0)
+    with pytest.raises(
+        ConfigError, match="LOD_INDEX_PAGE_SIZE must be a whole number of at least 1"
+    ):
+        load_config(None, environ={"LOD_INDEX_PAGE_SIZE": "0"})
+    with pytest.raises(ConfigError, match="the serve_workers option must be a whole number"):
+        load_config(None, environ={}, overrides={"serve_workers": -1})
+
+
+def test_cli_names_a_wrong_toml_value(tmp_path: Path) -> None:
+    path = tmp_path / "lod.toml"
+    path.write_text('workers = "many"\n')
+    result = CliRunner().invoke(
+        main, ["build", str(RECORDS), "--out", str(tmp_path / "site"), "--config", str(path)]
+    )
+    assert result.exit_code == EXIT_FAILED, result.output
+    assert f"error: {path}: workers must be a whole number" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "site").exists()
 
 
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:

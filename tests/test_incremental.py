@@ -12,10 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import BASE, RECORDS, corpus_path, edit_csv, first_ids
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from lod.changelog import LOG_FILE, ChangeLog
+from lod.cli import main
 from lod.config import Config
 from lod.publish.finish import BuildReport
 from lod.publish.site import build
@@ -414,6 +416,50 @@ def test_an_unchanged_build_reports_what_the_last_one_did(tmp_path: Path, source
     assert again.as_dict() | {"changes": None} == first.as_dict() | {"changes": None}
     assert any(p.startswith("error: broken.csv") for p in problems)
     assert any(p.startswith("notice: notes.md") for p in problems)
+
+
+def test_an_unchanged_file_s_problems_are_told_in_the_same_words(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    (src / "bad.json").write_text('{"id": "1", "title": "x",\n "doc_date": }', encoding="utf-8")
+    rows = "record_id,title\n1,Fine\n,No ID\n3,Caf\x01e\n1,Again\n"
+    (src / "rows.csv").write_text(rows, encoding="utf-8")
+    (src / "notes.md").write_text("not a record\n", encoding="utf-8")
+    first: list[str] = []
+    build([src], out, config(T0), base_dir=src, on_problem=first.append)
+    again: list[str] = []
+    assert build([src], out, config(T1), base_dir=src, on_problem=again.append).incremental
+    told = [p for p in first if p.startswith(("error:", "notice:"))]
+    assert len(told) == 5 and "bad.json, line 2: invalid JSON" in told[0]
+    assert [p for p in again if p.startswith(("error:", "notice:"))] == told
+
+
+def test_ctrl_c_while_committing_is_finished_by_the_next_build(
+    tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the journal is written: the staged publication is kept, the message says
+    the move is under way, and the next build finishes it."""
+    import lod.publish.incremental as incremental
+
+    out = tmp_path / "site"
+    args = ["build", str(sources), "--out", str(out), "--no-progress"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    (target,) = first_ids(sources / "scrape.csv", 1)
+    edit_csv(sources / "scrape.csv", target, title="Retitled before the interrupt")
+    real = incremental._apply
+
+    def interrupted(stage: Path, out: Path, deletions: list[str]) -> None:
+        monkeypatch.setattr(incremental, "_apply", real)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(incremental, "_apply", interrupted)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 130, result.output
+    assert f"interrupted; the new publication was being moved into {out}" in result.output
+    assert incremental.interrupted(out)
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert not incremental.interrupted(out)
+    assert "Retitled before the interrupt" in (out / f"doc/record/{target}.ttl").read_text()
 
 
 def build_then_edit(tmp_path: Path, rows: str) -> tuple[BuildReport, BuildReport]:

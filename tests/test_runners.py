@@ -100,6 +100,16 @@ def test_no_scheduler_fails_with_what_to_do(
     assert "dask scheduler" in output and not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize("address", ["bogus", "http://127.0.0.1:8786", "tcp://127.0.0.1:port"])
+def test_a_malformed_address_says_the_form_expected(tmp_path: Path, address: str) -> None:
+    code, output = build(str(RECORDS), "--out", str(tmp_path / "site"), "--cluster", address)
+    assert code == 1, output
+    expected = "a Dask scheduler address of the form tcp://host:port"
+    assert f"error: the cluster option must be empty, local, or {expected}" in output
+    assert f"not {address!r}" in output
+    assert "Traceback" not in output and not (tmp_path / "site").exists()
+
+
 def test_the_setting_does_not_force_a_full_rebuild(tmp_path: Path) -> None:
     """How a build runs is no part of what it writes: a build with --cluster over a plain one
     is incremental (and runs on this machine; only full builds shard)."""

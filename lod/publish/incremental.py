@@ -126,7 +126,10 @@ def update(
         commit(stage, out, plan.deletions)
         return report
     except BaseException:
-        remove_tree(stage)
+        # Once the journal names the stage (a Ctrl-C while committing), the stage is the new
+        # publication's only copy: kept for `recover` to finish moving, not deleted.
+        if not interrupted(out):
+            remove_tree(stage)
         raise
 
 

@@ -73,7 +73,7 @@ def replay(
         entry = note["error"]
         _count(report, entry)
         notice = "notice" if entry.get("kind") == "cleaned" else "error"
-        on_problem(f"{notice}: {entry.get('file')}: {entry.get('error', '')}")
+        on_problem(f"{notice}: {SourceError.from_dict(entry)}")
 
 
 def _count(report: BuildReport, entry: dict[str, Any]) -> None:

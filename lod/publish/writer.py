@@ -32,7 +32,7 @@ from lod.provenance import Generation, Provenance, mapping_version, quads
 from lod.publish.html import Page, render
 from lod.publish.validation import rows
 from lod.shacl import load_shapes
-from lod.store import die_with_parent
+from lod.store import die_with_parent, leave_interrupts_to_parent
 from lod.uris import Minter, slugify
 from lod.vocab import VOCAB_DIR, Vocab, load_vocab
 
@@ -345,6 +345,7 @@ def init_worker(root: Path, base_uri: str, generation: Generation, parent: int =
     global _WORKER
     if parent:
         die_with_parent(parent)
+        leave_interrupts_to_parent()
     _WORKER = Worker(root, base_uri, generation)
 
 

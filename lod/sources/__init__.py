@@ -2,7 +2,9 @@
 
 Readers are a table (`READERS`): each has `sniff(text) -> bool` and `read(path, text)` yielding
 Records or SourceErrors, so one bad record never stops its neighbours. Files no reader claims
-(a README, a LICENSE, unrelated JSON) are skipped with a notice, not counted as rejected.
+(a README, a LICENSE, unrelated JSON) are skipped with a notice, not counted as rejected; a
+reader claims a damaged file of its format too (a scrape missing a column, a page cut short)
+and reports what is wrong with it.
 """
 
 from __future__ import annotations

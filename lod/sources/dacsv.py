@@ -48,15 +48,65 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 MISSING = {"", "none", "null", "nan", "[]"}
 
+ID_COLUMNS = ("record_id", "id")
+REQUIRED = (("record_id", ID_COLUMNS), ("title", ("title",)))
+"""(column, names it may have): a scrape without one of these cannot publish a single row."""
+
+MIN_KNOWN_COLUMNS = 3
+"""A header naming this many of the scrape's columns is a scrape, damaged if it lacks a
+required one; fewer (an unrelated CSV sharing "id" or "type") is no scrape and is skipped."""
+
+SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+"""Cell separators a spreadsheet may save with; the scrape's own is the comma."""
+
 
 def sniff(text: str) -> bool:
-    first = text.split("\n", 1)[0].lower()
+    """A scrape, whole or damaged: a header with the required columns, or with enough of the
+    scrape's columns under any common separator to be a scrape gone wrong (reported by read)."""
+    first = text.split("\n", 1)[0]
+    return any(_is_scrape(_columns(first, separator)) for separator in SEPARATORS)
+
+
+def _columns(line: str, separator: str) -> set[str]:
     try:
-        header = next(csv.reader([first]))
+        header = next(csv.reader([line], delimiter=separator))
     except (csv.Error, StopIteration):
-        return False
-    names = {h.strip() for h in header}
-    return "title" in names and bool(names & {"record_id", "id"})
+        return set()
+    return {h.strip().lower() for h in header}
+
+
+def _is_scrape(names: set[str]) -> bool:
+    return not _lacking(names) or len(names & COLUMNS.keys()) >= MIN_KNOWN_COLUMNS
+
+
+def _lacking(names: set[str]) -> list[str]:
+    return [column for column, aliases in REQUIRED if not names & set(aliases)]
+
+
+def _header_error(path: str, header: list[str], first_line: str) -> SourceError | None:
+    """Why no row of this scrape can be read: cells split by another separator than the
+    comma, or a required column missing (one error for the file, naming the column)."""
+    missing = _lacking({h.lower() for h in header})
+    if not missing:
+        return None
+    for separator, name in SEPARATORS.items():
+        if separator != "," and _is_scrape(_columns(first_line, separator)):
+            return SourceError(
+                f"the columns are separated by {name}, not commas",
+                file=path,
+                line=1,
+                field="header",
+                value=first_line,
+                hint="save the file as comma-separated CSV, as the scrape is written",
+            )
+    return SourceError(
+        f"the CSV scrape has no {' and no '.join(repr(c) for c in missing)} column",
+        file=path,
+        line=1,
+        field=missing[0],
+        hint=f"add a {missing[0]!r} column to the header on line 1, or rename the column "
+        "that holds it; no row can be published without it",
+    )
 
 
 UNITS = True
@@ -72,6 +122,10 @@ def read(
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
         yield SourceError("the CSV has no header row", file=path, line=1, hint=str(exc))
+        return
+    damaged = _header_error(path, header, text.split("\n", 1)[0].rstrip("\r"))
+    if damaged is not None:
+        yield damaged
         return
     row_number = 1
     while True:

@@ -58,6 +58,13 @@ NAMED_LISTS: dict[str, str] = {
 
 TEXTS: dict[str, str] = {"translations": "text", "transcripts": "transcript"}
 
+REQUIRED: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("document", "title", frozenset(DOCUMENT_KEYS)),
+    ("collection", "name", frozenset({"short_description", "main_src", "slug"})),
+)
+"""(kind, key it cannot do without, keys that show an item is meant as that kind): an item
+that shows a kind but lacks its key is a damaged record, reported rather than passed over."""
+
 
 def sniff(text: str) -> bool:
     head = text.lstrip()[:1]
@@ -70,7 +77,8 @@ def sniff(text: str) -> bool:
     except ValueError:
         # A broken JSON object, or list of objects, is reported, not skipped.
         return head == "{" or text.lstrip()[1:].lstrip().startswith("{")
-    return any(_kind(item) for item in _items(data))
+    # A record that lacks the one key its kind needs is a damaged record: reported, not skipped.
+    return any(_kind(item) or _missing(item) for item in _items(data))
 
 
 def read(path: str, text: str) -> Iterator[Record | SourceError]:
@@ -92,12 +100,13 @@ def read(path: str, text: str) -> Iterator[Record | SourceError]:
         return
     lines = _Lines(text)
     for index, item in enumerate(_items(data)):
-        kind = _kind(item)
-        if not kind:
-            continue
-        origin = Origin(path, lines.of(item), f"[{index}]" if isinstance(data, list) else "")
+        line = lines.of(item) if isinstance(item, dict) else None
+        origin = Origin(path, line, f"[{index}]" if isinstance(data, list) else "")
         try:
             _check_depth(item, origin)
+            kind = _kind(item)
+            if not kind:
+                raise _unreadable(item, origin)
             yield READERS[kind](item, origin)
         except SourceError as exc:
             yield exc
@@ -149,6 +158,47 @@ def _kind(item: Any) -> str:
     ):
         return "collection"
     return ""
+
+
+def _unreadable(item: Any, origin: Origin) -> SourceError:
+    """The error for an item that is no record of a known kind: in a file of records it is a
+    record gone wrong, to be reported, not dropped without a word."""
+    record_id = _shown_id(item)
+    shown = (origin.field, f"(id {record_id!r})" if record_id else "")
+    label = " ".join(part for part in shown if part) or "in this file"
+    missing = _missing(item)
+    if missing:
+        kind, key = missing
+        return SourceError(
+            f"the {kind} {label} has no {key}",
+            file=origin.file,
+            line=origin.line,
+            field=key,
+            hint=f'give it a "{key}"; without one it cannot be published',
+            record_id=record_id,
+        )
+    return SourceError(
+        f"the item {label} is no document, collection or transcript",
+        file=origin.file,
+        line=origin.line,
+        field=origin.field or "record",
+        value=json.dumps(item, ensure_ascii=False)[:200],
+        hint="compare it with records/examples/example-api-document.json, or remove it",
+        record_id=record_id,
+    )
+
+
+def _missing(item: Any) -> tuple[str, str] | None:
+    """(kind, key) when the item shows a kind of record (REQUIRED) but lacks its key."""
+    keys = set(item) if isinstance(item, dict) else set()
+    return next(((k, key) for k, key, shows in REQUIRED if keys & shows and key not in keys), None)
+
+
+def _shown_id(item: Any) -> str:
+    """The item's id as text, when it has a usable one (for naming it in a report)."""
+    raw = item.get("id") if isinstance(item, dict) else None
+    usable = isinstance(raw, str | int) and not isinstance(raw, bool)
+    return one_line(str(raw)) if usable else ""
 
 
 def _check_depth(value: Any, origin: Origin) -> None:

@@ -46,9 +46,32 @@ _BOILERPLATE = {"skip to content"}
 _INFO = "document information"
 
 
+MIN_LANDMARKS = 2
+"""Landmarks of a page text (see `_landmarks`) a file must show to be one: a whole page shows
+them all, a page cut short or missing a heading still two, a README or a note at most one."""
+
+
 def sniff(text: str) -> bool:
-    lines = {line.strip().lower() for line in text.splitlines()[:4000]}
-    return _INFO in lines and "record id" in lines
+    """A page text, whole or damaged (then read reports what is missing, not skip it)."""
+    return _landmarks(text.splitlines()[:4000]) >= MIN_LANDMARKS
+
+
+def _landmarks(lines: list[str]) -> int:
+    """How many of a page text's landmarks the lines show: the web page's "Skip to content",
+    the document date first, the `###` line before the summary, "Document Information" and
+    "Record ID"."""
+    shown = [line.strip() for line in lines if line.strip()]
+    lowered = {line.lower() for line in shown}
+    content = [line for line in shown if line.lower() not in _BOILERPLATE]
+    return sum(
+        (
+            bool(shown) and shown[0].lower() in _BOILERPLATE,
+            bool(content) and _is_date(content[0]),
+            "###" in lowered,
+            _INFO in lowered,
+            "record id" in lowered,
+        )
+    )
 
 
 def read(path: str, text: str) -> Iterator[Record | SourceError]:
@@ -62,6 +85,8 @@ def _read(path: str, text: str) -> Record:
     record = Record(id="", source_format=FORMAT, origin=origin)
     index = _skip(lines, 0)
     info = next((i for i, line in enumerate(lines) if line.strip().lower() == _INFO), len(lines))
+    if info == len(lines):
+        raise _cut_short(path, lines)
     # Date line, then title.
     if index < info and _is_date(lines[index]):
         record.put("date", one_line(lines[index]), origin.at("date", index + 1))
@@ -87,6 +112,20 @@ def _read(path: str, text: str) -> Record:
             hint="add a 'Record ID' heading with the archive's ID below it",
         )
     return record
+
+
+def _cut_short(path: str, lines: list[str]) -> SourceError:
+    """The error for a page without its "Document Information" block: most likely a file cut
+    short, whose record ID (and so the record) is lost with the block."""
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=0) + 1
+    return SourceError(
+        f"the page text ends at line {last} without its 'Document Information' block",
+        file=path,
+        line=last,
+        field="Document Information",
+        hint="the file looks cut short: save the whole page again, down to the "
+        "'Record ID' heading and the ID below it",
+    )
 
 
 def _is_date(line: str) -> bool:
