@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -326,8 +327,9 @@ def test_store_holds_the_graph(records_site: Path) -> None:
     assert [r["name"].value for r in rows] == ["Mao Zedong"]
 
 
-def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> None:
-    """kill -9 in the middle of a build: the last good publication is still there, byte for byte."""
+def _second_build_under_way(tmp_path: Path, **popen: Any) -> tuple[Path, Any, Any]:
+    """A first build of records/ in tmp_path/site, then a second, of 20,000 records, started
+    over it and seen staging: (the output, the first build's tree, the second's process)."""
     out = tmp_path / "site"
     assert run("build", str(RECORDS), "--out", str(out))[0] == 0
     before = tree(out)
@@ -336,16 +338,22 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
     rows = "".join(f"{i},Record {i},{'word ' * 200}\n" for i in range(20000))
     (big / "many.csv").write_text("record_id,title,summary\n" + rows)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out)],
+        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out), "--no-progress"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        **popen,
     )
     deadline = time.time() + 30
     while time.time() < deadline and not any(
         p.name.startswith(".site.building") for p in tmp_path.iterdir()
     ):
         time.sleep(0.01)
+    return out, before, proc
+
+
+def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> None:
+    """kill -9 in the middle of a build: the last good publication is still there, byte for byte."""
+    out, before, proc = _second_build_under_way(tmp_path, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -362,26 +370,9 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, corpus: Path) -> No
 def test_ctrl_c_leaves_previous_output_and_says_so(tmp_path: Path) -> None:
     """SIGINT to the build's process group, as Ctrl-C in a terminal sends it, while worker
     processes map records: one message, status 130, the last publication byte for byte."""
-    out = tmp_path / "site"
-    assert run("build", str(RECORDS), "--out", str(out))[0] == 0
-    before = tree(out)
-    big = tmp_path / "big"
-    big.mkdir()
-    rows = "".join(f"{i},Record {i},{'word ' * 200}\n" for i in range(20000))
-    (big / "many.csv").write_text("record_id,title,summary\n" + rows)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lod.cli", "build", str(big), "--out", str(out), "--no-progress"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    out, before, proc = _second_build_under_way(
+        tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    deadline = time.time() + 30
-    while time.time() < deadline and not any(
-        p.name.startswith(".site.building") for p in tmp_path.iterdir()
-    ):
-        time.sleep(0.01)
     time.sleep(3)  # into the mapping, in worker processes
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
