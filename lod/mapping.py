@@ -350,14 +350,11 @@ class _RecordMapping:
 
     def _texts(self) -> None:
         r = self.r
-        english = not r.languages or any(
-            (lang := self.vocab.language(name)) is not None and lang.bcp47 == "en"
-            for name in r.languages
-        )
+        tags = {lang.bcp47 for name in r.languages if (lang := self.vocab.language(name))}
+        english = not r.languages or "en" in tags
         if r.transcript:
             # In the record's language where it has one known language; else untagged.
-            known = {lang.bcp47 for name in r.languages if (lang := self.vocab.language(name))}
-            tag = known.pop() if len(known) == 1 and len(r.languages) == 1 else None
+            tag = next(iter(tags)) if len(tags) == 1 and len(r.languages) == 1 else None
             self.add("schema:text", Literal(r.transcript, language=tag))
         if r.text and (english and not r.transcript):
             self.add("schema:text", Literal(r.text, language="en"))

@@ -101,11 +101,6 @@ def open_build(root: Path) -> tuple[str, Store]:
         raise LodError(f"cannot open the store of {root}: {exc}; rebuild it") from exc
 
 
-def graph_count(store: Store) -> int:
-    """How many graphs build_graphs yields: the named graphs and the default graph."""
-    return sum(1 for _ in store.named_graphs()) + 1
-
-
 def _sources(store: Store, base: str) -> list[tuple[str, NamedNode | DefaultGraph]]:
     """Each graph's name in the target and in the build, sorted by name."""
     names = sorted(g.value for g in store.named_graphs())
@@ -206,7 +201,7 @@ def push(
             report.unchanged = 1
     else:
         changed = _changed(store, base, pushed, digests, report)
-        _send(remote, changed, chunk_bytes, progress, graph_count(store), report)
+        _send(remote, changed, chunk_bytes, progress, len(names), report)
     gone = sorted(set(pushed) - set(digests))
     for start in range(0, len(gone), 500):
         remote.drop(gone[start : start + 500])

@@ -365,9 +365,10 @@ def answer_remote(
     # As on the embedded store: the store sends at most one row over the cap, and pyoxigraph
     # writes the answer (lod.capped) rather than Python, row by row.
     native = NATIVE_WRITERS.get(fmt) if analysis.form == "SELECT" else None
-    expanded_tokens = tokenize(expanded)
+    # the query's own tokens, unless keyword hits were spliced into it
+    expanded_tokens = tokens if expanded == text else tokenize(expanded)
     capped = cap_query(expanded, expanded_tokens, row_limit) if native else None
-    if capped != expanded and _sorted(expanded_tokens):
+    if capped is not None and capped != expanded and _sorted(expanded_tokens):
         # Virtuoso refuses a sorted LIMIT over 10,000 rows (SR353) that it would answer
         # without one: a sorted query goes as written, its rows taken as they arrive.
         capped = None
