@@ -149,6 +149,33 @@ def test_an_unreadable_folder_is_reported(tmp_path: Path, plain_user: list[str])
     assert published(out) == ["1", "2"]
 
 
+def test_a_file_made_unreadable_after_a_build_is_reported(
+    tmp_path: Path, plain_user: list[str]
+) -> None:
+    """chmod keeps a file's size and modification time, which is all an incremental build
+    looked at: it kept publishing the records of a file no build could read, and said
+    nothing. It now reports the file as a full build does, and publishes it again once it
+    can be read."""
+    src, out = tmp_path / "src", tmp_path / "site"
+    write_records(src, "1", "2")
+    assert build_as(plain_user, src, out)[0] == 0
+    (src / "2.csv").chmod(0)
+    try:
+        for how in ("incremental", "full build"):
+            code, output = build_as(
+                plain_user, src, out, *(["--full"] if how == "full build" else [])
+            )
+            assert code == 3 and f"({how}" in output, output
+            assert "2.csv: cannot read the file: Permission denied" in output
+            assert published(out) == ["1"]
+            assert errors(out) == [(str(src / "2.csv"), "rejected")]
+    finally:
+        (src / "2.csv").chmod(0o644)
+    code, output = build_as(plain_user, src, out)
+    assert code == 0 and "incremental: 1 created" in output, output
+    assert published(out) == ["1", "2"]
+
+
 def test_symlinked_folders_are_followed_once(tmp_path: Path) -> None:
     """A symlink to a folder is read like a symlink to a file; a loop, or a second link to a
     folder already read, is not read again (no duplicates)."""

@@ -290,11 +290,15 @@ def label_of(path: Path, base: Path | None = None) -> str:
 
 def stamp(path: Path) -> tuple[int, int]:
     """Size and modification time, which tell an incremental build whether to read a file
-    again. A file that cannot even be stat'ed (a dangling symlink) gets (-1, -1): read_file
-    reports it as unreadable, and no build should fail over it."""
+    again. A file that cannot be read (a dangling symlink, a file without read permission)
+    gets (-1, -1): read_file reports it as unreadable, and no build should fail over it.
+    Permission counts because chmod leaves size and time as they were: a file made unreadable
+    after a build, or readable again, must be read again to be reported or published."""
     try:
         stat = path.stat()
     except OSError:
+        return -1, -1
+    if not os.access(path, os.R_OK):
         return -1, -1
     return stat.st_size, stat.st_mtime_ns
 
