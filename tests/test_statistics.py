@@ -28,6 +28,7 @@ from lod.statistics import (
 )
 
 DIRECT = Path(__file__).parent / "direct_queries"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 CURATED = {query.slug: query.sparql for query in load_curated()}
 COUNTED = sorted(path.stem for path in DIRECT.glob("*.rq"))
 
@@ -176,6 +177,29 @@ def test_the_statistics_file_is_the_stores_graph(records_site: Path) -> None:
         for q in store.quads_for_pattern(None, rdf_type, NamedNode(QB + "DataSet"), graph)
     }
     assert datasets == {f"{BASE}{STATS_FILE}#{cube.slug}" for cube in CUBES}
+
+
+def test_years_are_typed_as_years(records_site: Path) -> None:
+    """Each observation's year is an xsd:gYear, so that a question can compare years as years
+    ("from 1950 on"), and the years are those the records were created in."""
+    store = Store.read_only(str(records_site / "store"))
+    graph = NamedNode(BASE + STATS_FILE)
+    ref_period = NamedNode("http://purl.org/linked-data/sdmx/2009/dimension#refPeriod")
+    years = {q.object for q in store.quads_for_pattern(None, ref_period, None, graph)}
+    created = NamedNode("http://purl.org/dc/terms/created")
+    record_years = {
+        q.object.value[:4]
+        for q in store.quads_for_pattern(None, created, None, None)
+        if q.graph_name != graph
+    }
+    assert years and all(isinstance(y, Literal) for y in years)
+    assert {y.datatype.value for y in years} == {XSD + "gYear"}  # type: ignore[union-attr]
+    assert {y.value for y in years} == record_years
+    later = store.query(
+        f"ASK {{ GRAPH <{graph.value}> {{ ?o <{ref_period.value}> ?y }} "
+        'FILTER(?y >= "1900"^^<http://www.w3.org/2001/XMLSchema#gYear>) }'
+    )
+    assert bool(later)
 
 
 @pytest.mark.corpus
