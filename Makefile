@@ -18,12 +18,13 @@ serve: $(BIN)/.installed
 	$(BIN)/lod build records --out site --base-uri http://$(HOST):$(PORT)/ || [ $$? -eq 3 ]
 	$(BIN)/lod serve site --host $(HOST) --port $(PORT)
 
-# nginx lets tests/test_nginx.py check deploy/nginx.conf, Chromium lets tests/test_browser.py
+# nginx lets tests/test_nginx.py check deploy/nginx.conf, rapper (Raptor) lets tests/test_rapper.py
+# read every published RDF file with a second parser, Chromium lets tests/test_browser.py
 # run the query page and tests/test_xss.py (through Playwright) every HTML view, and Virtuoso
 # lets tests/test_stores.py push to and serve from a real Virtuoso; the benchmark suite also
 # runs wrk. Each is installed from Debian's packages (command:package) only where we may
 # (root), else what needs it skips.
-TEST_NEEDS = nginx:nginx-light chromium:chromium virtuoso-t:virtuoso-opensource
+TEST_NEEDS = nginx:nginx-light chromium:chromium virtuoso-t:virtuoso-opensource rapper:raptor2-utils
 BENCH_NEEDS = nginx:nginx-light virtuoso-t:virtuoso-opensource wrk:wrk
 define install_missing
 	@missing=""; \

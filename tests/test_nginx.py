@@ -78,6 +78,10 @@ def test_nginx_negotiates(nginx: str, accept: str, media: str) -> None:
 def test_nginx_void_and_store(nginx: str) -> None:
     void = requests.get(nginx + "/.well-known/void", timeout=5)
     assert void.status_code == 200 and void.headers["Content-Type"].startswith("text/turtle")
+    assert void.headers["Vary"] == "Accept" and void.headers["X-Content-Type-Options"] == "nosniff"
+    for media in ("application/rdf+xml", "application/ld+json", "application/n-triples"):
+        other = requests.get(nginx + "/.well-known/void", headers={"Accept": media}, timeout=5)
+        assert other.status_code == 200 and other.headers["Content-Type"].startswith(media)
     for hidden in (
         "/store/CURRENT",
         "/search.sqlite",

@@ -259,6 +259,34 @@ def test_rdflib_reads_what_is_served(records_server: str) -> None:
     assert (URIRef(BASE + "record/112095"), DCTERMS.identifier, None) in g
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type", "syntax"),
+    [
+        ("*/*", "text/turtle", "turtle"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/turtle", "turtle"),
+        ("text/html", "text/turtle", "turtle"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/n-triples, text/turtle;q=0.5", "application/n-triples", "nt"),
+    ],
+)
+def test_the_well_known_void_speaks_each_rdf_syntax(
+    records_server: str, records_site: Path, accept: str, media_type: str, syntax: str
+) -> None:
+    """A harvester that reads only RDF/XML or JSON-LD gets the dataset description in it, as
+    from /dataset; anything else (any type, a browser) gets the Turtle a static host serves."""
+    r = get(records_server + "/.well-known/void", accept)
+    assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == media_type
+    assert "Accept" in r.headers["Vary"]
+    if syntax == "json-ld":
+        options = {"format": "application/n-quads", "documentLoader": local_loader(records_site)}
+        graph = Graph().parse(data=jsonld.to_rdf(r.json(), options), format="nt")
+    else:
+        graph = Graph().parse(data=r.content, format=syntax, publicID=BASE + "dataset")
+    turtle = Graph().parse(records_site / ".well-known/void", format="turtle")
+    assert len(turtle) > 50 and isomorphic(graph, turtle)
+
+
 def test_void_names_endpoint_and_dumps(records_server: str) -> None:
     r = get(records_server + "/.well-known/void")
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")

@@ -50,7 +50,11 @@ STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
 }
-WELL_KNOWN = {"/.well-known/void": "text/turtle; charset=utf-8"}
+WELL_KNOWN = {"/.well-known/void": "/doc/dataset"}
+"""Well-known URIs and the document each stands for. The build writes the Turtle at the
+well-known path (a static host serves that); `lod serve` negotiates among the RDF syntaxes."""
+RDF_FORMATS = tuple(f for f in FORMATS if f.name != "html")
+"""The RDF syntaxes, Turtle first: what a well-known URI answers to `*/*` or to no Accept."""
 HIDDEN = ("store", "search.sqlite", "build.json", "changes.sqlite")
 """Top-level names of the output that are the server's own, not the published site's."""
 
@@ -219,19 +223,31 @@ def static(root: str, request: Request, path: str) -> Response:
     if path == "/":
         path = "/index.html"
     path = VOCAB_FILES.get(path, path)
-    media_type = WELL_KNOWN.get(path)
+    if path in WELL_KNOWN:
+        return well_known(root, request, WELL_KNOWN[path])
     top = path.lstrip("/").split("/", 1)[0]
     name = path.rsplit("/", 1)[-1]
-    if top in HIDDEN or (name.startswith(".") and path not in WELL_KNOWN):
+    if top in HIDDEN or name.startswith("."):
         return not_found(request, f"no file {path}")
-    if media_type is None:
-        media_type = STATIC_TYPES.get(posixpath.splitext(path)[1], "application/octet-stream")
+    media_type = STATIC_TYPES.get(posixpath.splitext(path)[1], "application/octet-stream")
     answer = file_response(root + path, media_type)
     if answer is None and path == "/favicon.ico":
         # No icon: 204 says so to the browsers that ask for one by themselves (viewing the
         # OAI-PMH XML, say), which would log a 404 as an error; lod's pages name an empty one.
         return Response(HTTPStatus.NO_CONTENT)
     return answer if answer is not None else not_found(request, f"no file {path}")
+
+
+def well_known(root: str, request: Request, doc: str) -> Response:
+    """A well-known URI (VoID's /.well-known/void): its document in the RDF syntax the client
+    asks for, so an RDF/XML or JSON-LD harvester need not read Turtle; Turtle when it names no
+    RDF syntax (`*/*`, a browser's HTML)."""
+    fmt = negotiate(request.header("accept"), RDF_FORMATS) or RDF_FORMATS[0]
+    answer = file_response(root + doc + fmt.suffix, fmt.content_type)
+    if answer is None:
+        return not_found(request, f"no document {doc} in this output")
+    answer.headers["Vary"] = "Accept"
+    return answer
 
 
 def not_found(request: Request, message: str) -> Response:
