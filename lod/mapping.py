@@ -97,6 +97,10 @@ RECORD_CLASSES = {
     "transcript": ("schema:DigitalDocument",),
 }
 
+DCMI_TYPES = {"document": "Text", "collection": "Collection", "transcript": "Text"}
+"""Record kind -> its DCMI Type term. A collection is an aggregation (dcmitype:Collection), not
+a text: harvesters read dc:type to tell a collection-level record from an item."""
+
 
 @dataclass(slots=True)
 class Mapped:
@@ -370,7 +374,7 @@ class _RecordMapping:
 
     def _type(self) -> None:
         r = self.r
-        self.add("dcterms:type", NamedNode(DCMITYPE + "Text"))
+        self.add("dcterms:type", NamedNode(DCMITYPE + DCMI_TYPES[r.kind]))
         if not r.doc_type:
             return
         self.add("schema:genre", Literal(r.doc_type))

@@ -274,3 +274,20 @@ def test_invalid_urls_stay_literals(url: str) -> None:
         SCHEMA.associatedMedia,
         URIRef(BASE + "record/u#media-1"),
     ) in g
+
+
+@pytest.mark.parametrize(
+    ("kind", "uri", "dcmi_type"),
+    [
+        ("document", "record/k", "Text"),
+        ("transcript", "record/k", "Text"),
+        ("collection", "collection/k", "Collection"),
+    ],
+)
+def test_a_collection_is_a_dcmi_collection_not_a_text(kind: str, uri: str, dcmi_type: str) -> None:
+    """Aggregators tell collection-level records from items by dc:type: the JSON API's
+    collection 491 was published as dcmitype:Text."""
+    g = graph_of(Record(id="k", source_format="t", origin=Origin("f"), kind=kind, title="K"))
+    dcmitype = "http://purl.org/dc/dcmitype/"
+    types = {str(o) for o in g.objects(URIRef(BASE + uri), DCTERMS.type)}
+    assert {t for t in types if t.startswith(dcmitype)} == {dcmitype + dcmi_type}
