@@ -291,3 +291,16 @@ def test_a_collection_is_a_dcmi_collection_not_a_text(kind: str, uri: str, dcmi_
     dcmitype = "http://purl.org/dc/dcmitype/"
     types = {str(o) for o in g.objects(URIRef(BASE + uri), DCTERMS.type)}
     assert {t for t in types if t.startswith(dcmitype)} == {dcmitype + dcmi_type}
+
+
+@pytest.mark.parametrize("stated", ["undated", "Undated", "n.d.", "[n.d.]"])
+def test_an_undated_record_is_published_with_its_statement(stated: str) -> None:
+    """An archive's "undated" says the document bears no date; it is no bad date: the record
+    is published (it was rejected as an "unrecognized date"), without a typed date, and the
+    statement is kept verbatim on the date period."""
+    g = graph_of(Record(id="u", source_format="t", origin=Origin("f"), title="U", date=stated))
+    s = URIRef(BASE + "record/u")
+    assert g.value(s, DCTERMS.created) is None and g.value(s, SCHEMA.dateCreated) is None
+    period = g.value(s, LOD.createdPeriod)
+    assert g.value(period, URIRef("http://www.w3.org/2000/01/rdf-schema#label")) == Literal(stated)
+    assert g.value(period, LOD.edtf) is None
