@@ -104,14 +104,16 @@ def parse_date(verbatim: str, field: str = "date") -> DateValue:
     stripped = _APPROX.sub("", text)
     if stripped != text:
         approximate, text = True, stripped
-    elif text.endswith("~"):  # EDTF's "approximate" qualifier
-        approximate, text = True, text[:-1]
+    elif text.endswith("~"):  # EDTF's "approximate" qualifier, on a date or each end of a range
+        approximate, text = True, "/".join(part.removesuffix("~") for part in text.split("/"))
     for name, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
             value = _build(name, match.groupdict(), verbatim, field)
             if approximate:
-                return DateValue(verbatim, value.edtf + "~", "edtf", value.begin, value.end)
+                return DateValue(
+                    verbatim, _approximated(value.edtf), "edtf", value.begin, value.end
+                )
             return value
     raise MappingError(
         "unrecognized date",
@@ -119,6 +121,12 @@ def parse_date(verbatim: str, field: str = "date") -> DateValue:
         value=verbatim,
         hint="write it as 'January 16, 1951', '1951-01-16', 'November 1967', '1951' or 'ca. 1951'",
     )
+
+
+def _approximated(edtf: str) -> str:
+    """The EDTF value qualified as approximate: "1951~"; a range on each end, "1950~/1953~"
+    (EDTF level 1 qualifies dates, not intervals: "1950/1953~" is no valid EDTF)."""
+    return "/".join(f"{part}~" for part in edtf.split("/"))
 
 
 def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> DateValue:
