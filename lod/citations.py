@@ -43,6 +43,13 @@ _BARCH = re.compile(
 )
 """German Federal Archives: `BArch, B 136/59748, 403-410.` (signature/file, pages)."""
 
+_PRC_FMA = re.compile(
+    r"(?P<archive>PRC FMA)\s+(?P<file>\d+(?:-\d+){1,3})"
+    r"(?:,\s*(?P<leaves>\d+(?:\s*[-–]\s*\d+)?))?\.?(?=\s|$)"
+)
+"""Chinese Foreign Ministry Archive: `PRC FMA 109-00866-01, 1-5.` (archival number, pages); no
+comma follows the abbreviation, so without this form the record had no holding archive."""
+
 _END = r"(?:,\s*|\.\s+|\.?$|\s+(?=\())"
 """Where the structured part of a citation ends: the rest is its remainder (folder titles,
 notes, credits)."""
@@ -82,6 +89,7 @@ cable."""
 CITATION_PATTERNS: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
     (_RUSSIAN, {}),
     (_BARCH, {}),
+    (_PRC_FMA, {}),
     (_NARA, {}),
     (_LOT_FILE, {}),
     (_FILE, {}),

@@ -47,6 +47,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("year_range", re.compile(r"(?P<year>\d{4})\s*[-–/]\s*(?P<year2>\d{4})")),
 ]
 _APPROX = re.compile(r"^(?:ca?\.|circa|approx(?:imately|\.)?|about)\s*", re.IGNORECASE)
+_UNDATED = re.compile(
+    r"\[?\s*(?:undated|no date|date unknown|n\.\s?d|s\.\s?d)\.?\s*\]?", re.IGNORECASE
+)
+"""What archivists write for a document that bears no date ("undated", "n.d.", "[n.d.]"): a
+statement about the document, to keep verbatim, not a date that failed to parse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +78,17 @@ class DateValue:
         return self.edtf
 
 
+def is_undated(verbatim: str) -> bool:
+    """Whether the text states that the document has no date ("undated", "n.d.")."""
+    return bool(_UNDATED.fullmatch(" ".join(verbatim.split())))
+
+
 def looks_like_date(verbatim: str) -> bool:
     """Whether the text has the shape of a date lod reads, possible or not ("2010-02-50" has,
-    "the day after the war" has not): a reader can then tell a bad date from a title."""
+    "the day after the war" has not), or says there is none ("undated"): a reader can then
+    tell a bad date from a title."""
+    if is_undated(verbatim):
+        return True
     text = _APPROX.sub("", " ".join(verbatim.split()).strip().rstrip(".")).rstrip("~")
     for _, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
@@ -91,14 +104,16 @@ def parse_date(verbatim: str, field: str = "date") -> DateValue:
     stripped = _APPROX.sub("", text)
     if stripped != text:
         approximate, text = True, stripped
-    elif text.endswith("~"):  # EDTF's "approximate" qualifier
-        approximate, text = True, text[:-1]
+    elif text.endswith("~"):  # EDTF's "approximate" qualifier, on a date or each end of a range
+        approximate, text = True, "/".join(part.removesuffix("~") for part in text.split("/"))
     for name, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
             value = _build(name, match.groupdict(), verbatim, field)
             if approximate:
-                return DateValue(verbatim, value.edtf + "~", "edtf", value.begin, value.end)
+                return DateValue(
+                    verbatim, _approximated(value.edtf), "edtf", value.begin, value.end
+                )
             return value
     raise MappingError(
         "unrecognized date",
@@ -106,6 +121,12 @@ def parse_date(verbatim: str, field: str = "date") -> DateValue:
         value=verbatim,
         hint="write it as 'January 16, 1951', '1951-01-16', 'November 1967', '1951' or 'ca. 1951'",
     )
+
+
+def _approximated(edtf: str) -> str:
+    """The EDTF value qualified as approximate: "1951~"; a range on each end, "1950~/1953~"
+    (EDTF level 1 qualifies dates, not intervals: "1950/1953~" is no valid EDTF)."""
+    return "/".join(f"{part}~" for part in edtf.split("/"))
 
 
 def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> DateValue:

@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from lod.authorities import Entity, Resolver, name_language
 from lod.citations import Citation, parse_citation
 from lod.concepts import Concepts
-from lod.dates import XSD, DateValue, parse_date
+from lod.dates import XSD, DateValue, is_undated, parse_date
 from lod.errors import LodError, MappingError
 from lod.mentions import MentionFinder
 from lod.model import Record
@@ -96,6 +96,10 @@ RECORD_CLASSES = {
     "collection": ("schema:Collection", "rico:RecordSet"),
     "transcript": ("schema:DigitalDocument",),
 }
+
+DCMI_TYPES = {"document": "Text", "collection": "Collection", "transcript": "Text"}
+"""Record kind -> its DCMI Type term. A collection is an aggregation (dcmitype:Collection), not
+a text: harvesters read dc:type to tell a collection-level record from an item."""
 
 
 @dataclass(slots=True)
@@ -296,6 +300,12 @@ class _RecordMapping:
     def _dates(self) -> None:
         r = self.r
         value = self._document_date()
+        if value is None and r.date:
+            # "undated": no typed date to give, but the archive's statement is kept verbatim.
+            period = self.node("date")
+            self.add("lod:createdPeriod", period)
+            self.add("rdf:type", self.m.p("lod:DatePeriod"), period)
+            self.add("rdfs:label", Literal(r.date), period)
         if value is not None:
             self.date = value
             typed = Literal(value.typed_value, datatype=NamedNode(value.xsd_datatype))
@@ -331,6 +341,8 @@ class _RecordMapping:
     def _document_date(self) -> DateValue | None:
         r = self.r
         if not r.date and not r.date_hint:
+            return None
+        if is_undated(r.date) and not r.date_hint:
             return None
         if r.date:
             try:
@@ -370,7 +382,7 @@ class _RecordMapping:
 
     def _type(self) -> None:
         r = self.r
-        self.add("dcterms:type", NamedNode(DCMITYPE + "Text"))
+        self.add("dcterms:type", NamedNode(DCMITYPE + DCMI_TYPES[r.kind]))
         if not r.doc_type:
             return
         self.add("schema:genre", Literal(r.doc_type))

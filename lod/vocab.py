@@ -150,13 +150,21 @@ def name_key(name: str) -> str:
 _HONORIFICS = {"comrade", "mr", "mrs", "ms", "dr", "prof", "sir"}
 
 
+LIFE_DATES = re.compile(r",\s*(?:(?:b|d|fl|ca)\.\s*)?\d{3,4}\??\s*(?:-\s*(?:\d{3,4}\??)?)?\.?\s*$")
+"""Life dates closing a Library of Congress name heading ("Stalin, Joseph, 1879-1953",
+"Bush, George, 1924-", "Smith, John, d. 1950"), as the archive's tags write people."""
+
+
 def name_keys(name: str) -> list[str]:
-    """Keys for a name as written and, for an inverted heading "Nehru, Jawaharlal", un-inverted."""
-    keys = [name_key(name)]
-    head, sep, rest = name.partition(",")
+    """Keys for a name as written and, for an inverted heading "Nehru, Jawaharlal", un-inverted;
+    a heading's life dates are left out, so "Stalin, Joseph, 1879-1953" finds Joseph Stalin
+    (display_name drops them too: the dated heading already had his URI, not his links)."""
+    undated = LIFE_DATES.sub("", name)
+    keys = [name_key(name), name_key(undated)]
+    head, sep, rest = undated.partition(",")
     if sep and rest.strip() and not re.search(r"\d", rest):
         keys.append(name_key(f"{rest} {head}"))
-    return [k for k in keys if k]
+    return [k for k in dict.fromkeys(keys) if k]
 
 
 def _rows(name: str, vocab_dir: Path) -> list[dict[str, str]]:

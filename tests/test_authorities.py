@@ -69,6 +69,22 @@ def test_inverted_headings(heading: str, uri: str, label: str) -> None:
     assert (entity.uri, entity.label) == (BASE + uri, label)
 
 
+@pytest.mark.parametrize(
+    ("heading", "slug", "link"),
+    [
+        ("Stalin, Joseph, 1879-1953", "joseph-stalin", "http://www.wikidata.org/entity/Q855"),
+        ("Mao, Zedong, 1893-1976", "mao-zedong", "http://www.wikidata.org/entity/Q5816"),
+    ],
+)
+def test_a_heading_with_life_dates_finds_its_authority(heading: str, slug: str, link: str) -> None:
+    """The archive tags people as Library of Congress headings with life dates (the Zotero
+    test case of document 134696: "Stalin, Joseph, 1879-1953"). Such a heading reached the
+    authority's URI by its slug but not the authority, so a record naming him only so
+    published Stalin without his verified Wikidata link."""
+    entity = RESOLVE.agent(heading)
+    assert (entity.uri, entity.same_as) == (BASE + "agent/" + slug, (link,))
+
+
 def test_family_names_first_are_data() -> None:
     assert display_name("Deng, Xiaoping") == "Xiaoping Deng"  # without the table
     assert display_name("Deng, Xiaoping", VOCAB.names.family_first) == "Deng Xiaoping"

@@ -30,6 +30,12 @@ from lod.citations import parse_citation
             ),
         ),
         (
+            # the Chinese Foreign Ministry Archive's form, as the Digital Archive cites it
+            "PRC FMA 109-00866-01, 1-5. Translated by David Cowhig.",
+            ("PRC FMA", "", "", "109-00866-01", "", "1-5", "Translated by David Cowhig."),
+        ),
+        ("PRC FMA 106-00025-01.", ("PRC FMA", "", "", "106-00025-01", "", "", "")),
+        (
             "Nehru Memorial Museum and Library, File No. JNSG, vol. 21-1.",
             ("Nehru Memorial Museum and Library", "", "", "JNSG", "", "", "vol. 21-1."),
         ),

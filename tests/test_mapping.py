@@ -274,3 +274,33 @@ def test_invalid_urls_stay_literals(url: str) -> None:
         SCHEMA.associatedMedia,
         URIRef(BASE + "record/u#media-1"),
     ) in g
+
+
+@pytest.mark.parametrize(
+    ("kind", "uri", "dcmi_type"),
+    [
+        ("document", "record/k", "Text"),
+        ("transcript", "record/k", "Text"),
+        ("collection", "collection/k", "Collection"),
+    ],
+)
+def test_a_collection_is_a_dcmi_collection_not_a_text(kind: str, uri: str, dcmi_type: str) -> None:
+    """Aggregators tell collection-level records from items by dc:type: the JSON API's
+    collection 491 was published as dcmitype:Text."""
+    g = graph_of(Record(id="k", source_format="t", origin=Origin("f"), kind=kind, title="K"))
+    dcmitype = "http://purl.org/dc/dcmitype/"
+    types = {str(o) for o in g.objects(URIRef(BASE + uri), DCTERMS.type)}
+    assert {t for t in types if t.startswith(dcmitype)} == {dcmitype + dcmi_type}
+
+
+@pytest.mark.parametrize("stated", ["undated", "Undated", "n.d.", "[n.d.]"])
+def test_an_undated_record_is_published_with_its_statement(stated: str) -> None:
+    """An archive's "undated" says the document bears no date; it is no bad date: the record
+    is published (it was rejected as an "unrecognized date"), without a typed date, and the
+    statement is kept verbatim on the date period."""
+    g = graph_of(Record(id="u", source_format="t", origin=Origin("f"), title="U", date=stated))
+    s = URIRef(BASE + "record/u")
+    assert g.value(s, DCTERMS.created) is None and g.value(s, SCHEMA.dateCreated) is None
+    period = g.value(s, LOD.createdPeriod)
+    assert g.value(period, URIRef("http://www.w3.org/2000/01/rdf-schema#label")) == Literal(stated)
+    assert g.value(period, LOD.edtf) is None

@@ -94,6 +94,17 @@ def test_page_without_record_id_is_rejected(tmp_path: Path) -> None:
     )
 
 
+def test_page_dated_undated_keeps_its_title(tmp_path: Path) -> None:
+    """A page whose date line says "Undated" has no date to parse, but the line is still the
+    date line: the title is the next line, not "Undated"."""
+    text = (RECORDS / "112095.txt").read_text().replace("January 16, 1951\n", "Undated\n", 1)
+    path = tmp_path / "undated.txt"
+    path.write_text(text)
+    r = one(path)
+    assert r.date == "Undated"
+    assert r.title.startswith("Telegram from Mao Zedong to I.V. Stalin")
+
+
 # --- the CSV scrape --------------------------------------------------------------------------
 def test_csv_scrape_rows() -> None:
     rows = records(corpus_path("wilson-da", "scrape", "wilson_archive.csv"))
