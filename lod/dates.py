@@ -89,6 +89,11 @@ def looks_like_date(verbatim: str) -> bool:
     tell a bad date from a title."""
     if is_undated(verbatim):
         return True
+    try:
+        parse_date(verbatim)
+        return True
+    except MappingError:
+        pass
     text = _APPROX.sub("", " ".join(verbatim.split()).strip().rstrip(".")).rstrip("~")
     for _, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
@@ -99,34 +104,88 @@ def looks_like_date(verbatim: str) -> bool:
 
 def parse_date(verbatim: str, field: str = "date") -> DateValue:
     """Parse a verbatim date; raise MappingError naming the field for impossible or unknown ones."""
-    text = " ".join(verbatim.split()).strip().rstrip(".")
-    approximate = False
+    text, mark = _qualifier(" ".join(verbatim.split()).strip().rstrip(".").strip("[]").strip())
+    value = _single(text, verbatim, field) or _range(text, verbatim, field)
+    if value is None:
+        raise MappingError(
+            "unrecognized date",
+            field=field,
+            value=verbatim,
+            hint="write it as 'January 16, 1951', '1951-01-16', 'November 1967', '1951', "
+            "'ca. 1951' or a range of two such dates",
+        )
+    if mark:
+        return DateValue(verbatim, _qualified(value.edtf, mark), "edtf", value.begin, value.end)
+    return value
+
+
+def _qualifier(text: str) -> tuple[str, str]:
+    """The text without its EDTF qualifier, and the qualifier: "~" for approximate ("ca. 1951",
+    "1951~"), "?" for uncertain ("1951?"); on a range, each end may carry it."""
     stripped = _APPROX.sub("", text)
     if stripped != text:
-        approximate, text = True, stripped
-    elif text.endswith("~"):  # EDTF's "approximate" qualifier, on a date or each end of a range
-        approximate, text = True, "/".join(part.removesuffix("~") for part in text.split("/"))
+        return stripped, "~"
+    for mark in QUALIFIERS:
+        if text.endswith(mark):
+            return "/".join(part.removesuffix(mark) for part in text.split("/")), mark
+    return text, ""
+
+
+QUALIFIERS = ("~", "?")
+
+
+def _single(text: str, verbatim: str, field: str) -> DateValue | None:
     for name, pattern in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            value = _build(name, match.groupdict(), verbatim, field)
-            if approximate:
-                return DateValue(
-                    verbatim, _approximated(value.edtf), "edtf", value.begin, value.end
-                )
-            return value
-    raise MappingError(
-        "unrecognized date",
-        field=field,
-        value=verbatim,
-        hint="write it as 'January 16, 1951', '1951-01-16', 'November 1967', '1951' or 'ca. 1951'",
-    )
+            return _build(name, match.groupdict(), verbatim, field)
+    return None
 
 
-def _approximated(edtf: str) -> str:
-    """The EDTF value qualified as approximate: "1951~"; a range on each end, "1950~/1953~"
-    (EDTF level 1 qualifies dates, not intervals: "1950/1953~" is no valid EDTF)."""
-    return "/".join(f"{part}~" for part in edtf.split("/"))
+_RANGE_SEPARATOR = re.compile(r"\s*[-–—/]\s*|\s+to\s+")
+SIMPLE = ("day", "month", "year")
+"""The precisions an end of a range may have: EDTF intervals join dates, not intervals."""
+
+
+def _range(text: str, verbatim: str, field: str) -> DateValue | None:
+    """Two dates lod reads, as a range ("November 30-December 1, 1965", "January 1951 - March
+    1951", "5-6 November 1965", EDTF's "1965-11-30/1965-12-01"). The first may leave to the
+    second what they share: its year, or its month and year. Each place a separator could
+    split the text is tried; None when no split gives two dates."""
+    for separator in _RANGE_SEPARATOR.finditer(text):
+        first, last = text[: separator.start()], text[separator.end() :]
+        end = _quiet(last, verbatim, field)
+        if not first or end is None or end.precision not in SIMPLE:
+            continue
+        borrowed = [first, f"{first}, {end.begin[:4]}"]
+        if first.isdigit() and end.precision == "day":
+            borrowed.append(end.begin[:8] + first.zfill(2))
+        start = next((v for c in borrowed if (v := _quiet(c, verbatim, field))), None)
+        if start is None or start.precision not in SIMPLE:
+            continue
+        if start.begin > end.end:
+            raise MappingError(
+                "range ends before it begins",
+                field=field,
+                value=verbatim,
+                hint="write the earlier date first",
+            )
+        return DateValue(verbatim, f"{start.edtf}/{end.edtf}", "edtf", start.begin, end.end)
+    return None
+
+
+def _quiet(text: str, verbatim: str, field: str) -> DateValue | None:
+    """A date, or None for a piece that is none: a split in the wrong place ("1951-13")."""
+    try:
+        return _single(text, verbatim, field)
+    except MappingError:
+        return None
+
+
+def _qualified(edtf: str, mark: str) -> str:
+    """The EDTF value qualified: "1951~"; a range on each end, "1950~/1953~" (EDTF level 1
+    qualifies dates, not intervals: "1950/1953~" is no valid EDTF)."""
+    return "/".join(f"{part}{mark}" for part in edtf.split("/"))
 
 
 def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> DateValue:

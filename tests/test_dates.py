@@ -1,6 +1,6 @@
 import pytest
 
-from lod.dates import EDTF_DATATYPE, XSD, parse_date
+from lod.dates import EDTF_DATATYPE, XSD, looks_like_date, parse_date
 from lod.errors import MappingError
 
 CASES = [
@@ -25,6 +25,18 @@ CASES = [
     ("ca. 1950-1953", "1950~/1953~", "edtf", "1950-01-01", "1953-12-31"),
     ("ca. November 5-6, 1965", "1965-11-05~/1965-11-06~", "edtf", "1965-11-05", "1965-11-06"),
     ("1950~/1953~", "1950~/1953~", "edtf", "1950-01-01", "1953-12-31"),
+    # ranges of two dates, the first leaving to the second what they share
+    ("November 30-December 1, 1965", "1965-11-30/1965-12-01", "edtf", "1965-11-30", "1965-12-01"),
+    ("January 1951 - March 1951", "1951-01/1951-03", "edtf", "1951-01-01", "1951-03-31"),
+    ("December 1965 - January 1966", "1965-12/1966-01", "edtf", "1965-12-01", "1966-01-31"),
+    ("March 1951 to June 1951", "1951-03/1951-06", "edtf", "1951-03-01", "1951-06-30"),
+    ("5-6 November 1965", "1965-11-05/1965-11-06", "edtf", "1965-11-05", "1965-11-06"),
+    ("1965-11-30/1965-12-01", "1965-11-30/1965-12-01", "edtf", "1965-11-30", "1965-12-01"),
+    ("1951-01/1951-03", "1951-01/1951-03", "edtf", "1951-01-01", "1951-03-31"),
+    # uncertain (EDTF "?"), and a date the cataloguer supplied in brackets
+    ("1951?", "1951?", "edtf", "1951-01-01", "1951-12-31"),
+    ("[1951?]", "1951?", "edtf", "1951-01-01", "1951-12-31"),
+    ("[March 1951]", "1951-03", "month", "1951-03-01", "1951-03-31"),
 ]
 
 
@@ -57,6 +69,9 @@ def test_datatypes() -> None:
         ("0001-01-01", "impossible year"),
         ("sometime in spring", "unrecognized date"),
         ("1953-1950", "range ends before it begins"),
+        ("March 1952 - January 1951", "range ends before it begins"),
+        ("Spring 1951", "impossible month"),
+        ("January 1951 - Marhc 1951", "unrecognized date"),
     ],
 )
 def test_impossible_dates_name_field_and_fix(text: str, message: str) -> None:
@@ -66,3 +81,19 @@ def test_impossible_dates_name_field_and_fix(text: str, message: str) -> None:
     assert info.value.field == "original_publication_date"
     assert info.value.value == text
     assert info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("November 30-December 1, 1965", True),
+        ("1951?", True),
+        ("2010-02-50", True),
+        ("Telegram from Mao Zedong to Stalin", False),
+        ("Talks 1950 - 1951 with the Soviets", False),
+    ],
+)
+def test_a_page_tells_a_date_line_from_a_title(text: str, date: bool) -> None:
+    """The page reader's test for its date line: every date parse_date reads, and impossible
+    dates of a readable shape (reported, not taken for a title)."""
+    assert looks_like_date(text) is date
