@@ -266,6 +266,8 @@ ERRORS = [
         "badArgument",
     ),
     ({"verb": "ListIdentifiers", "metadataPrefix": "rdf", "set": "a b"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai dc"}, "badArgument"),
+    ({"verb": "GetRecord", "identifier": SEED, "metadataPrefix": "<rdf>"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "rdf", "resumptionToken": "x"}, "badArgument"),
     ({"verb": "GetRecord", "identifier": SEED}, "badArgument"),
     ({"verb": "GetRecord", "identifier": "", "metadataPrefix": "rdf"}, "badArgument"),

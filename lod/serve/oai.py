@@ -55,6 +55,9 @@ NO_SETS = "noSetHierarchy"
 
 SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 """setSpecType of the OAI-PMH schema."""
+METADATA_PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+"""metadataPrefixType of the OAI-PMH schema: a prefix outside it is illegal syntax (badArgument),
+and echoing it in <request> would make the response invalid against the schema."""
 DATES = {
     "day": (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
     "second": (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "%Y-%m-%dT%H:%M:%SZ"),
@@ -362,6 +365,8 @@ def _latest(log: ChangeLog, change: Change) -> Change:
 
 
 def _format(prefix: str) -> MetadataFormat:
+    if not METADATA_PREFIX.fullmatch(prefix):
+        raise OAIError(BAD_ARGUMENT, f"{prefix!r} is no metadata prefix (see ListMetadataFormats)")
     fmt = METADATA_FORMATS.get(prefix)
     if fmt is None:
         offered = ", ".join(METADATA_FORMATS)
