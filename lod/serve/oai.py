@@ -360,7 +360,7 @@ def _first_page(repo: Repository, verb: str, args: dict[str, str]) -> Page:
 
 def _latest(log: ChangeLog, change: Change) -> Change:
     """A record changed since the page's snapshot is shown as it is now (section 3.5)."""
-    now = log.state_as_of(change.uri)
+    now = log.state_as_of(change.uri, kind=RECORD)
     return now if now is not None else change
 
 
@@ -377,8 +377,8 @@ def _format(prefix: str) -> MetadataFormat:
 
 
 def _record_state(repo: Repository, identifier: str) -> Change:
-    change = repo.log.state_as_of(identifier)
-    if change is None or change.kind != RECORD:
+    change = repo.log.state_as_of(identifier, kind=RECORD)
+    if change is None:
         raise OAIError(NO_ID, f"no record {identifier!r} in this repository")
     return change
 
