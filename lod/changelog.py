@@ -167,7 +167,10 @@ class ChangeLog:
         sets: dict[str, str] | None = None,
     ) -> Counts:
         """Log what changed: a state whose hash differs from the current one is an update, a new
-        (or deleted and now back) URI a creation, each of `removed` a deletion. Unchanged states
+        (or deleted and now back) URI a creation, each of `removed` a deletion. A URI that
+        changes kind (a collection read as a record whose record is gone, now an entity page)
+        is a deletion of the old kind and a creation of the new: a harvester of records must
+        learn that the record went (OAI-PMH deletedRecord `persistent`). Unchanged states
         write nothing, so a build of unchanged input leaves the log byte for byte as it was."""
         counts = Counts()
         db = self.db
@@ -176,12 +179,16 @@ class ChangeLog:
             history = hashlib.sha256(when.encode())
             for state in states:
                 history.update(f"{state.uri} {state.hash}\n".encode())
-                row = db.execute(
-                    "SELECT hash, deleted FROM resources WHERE uri = ?", (state.uri,)
-                ).fetchone()
-                if row is not None and row[1] is None and row[0] == state.hash:
+                current = self._resource(state.uri)
+                if current is not None and current.deleted is not None:
+                    current = None  # deleted and now back: a creation
+                if current is not None and current.kind != state.kind:
+                    self._delete(when, current, reasons)
+                    counts.deleted += 1
+                    current = None
+                elif current is not None and current.hash == state.hash:
                     continue
-                change = UPDATED if row is not None and row[1] is None else CREATED
+                change = CREATED if current is None else UPDATED
                 if change == CREATED:
                     counts.created += 1
                 else:
@@ -192,9 +199,7 @@ class ChangeLog:
                 if current is None or current.deleted is not None:
                     continue
                 counts.deleted += 1
-                gone = State(uri, current.kind, "", 0, current.title, current.sets)
-                reason = (reasons or {}).get(current.kind, REMOVED_FROM_SOURCES)
-                self._append(when, gone, DELETED, reason)
+                self._delete(when, current, reasons)
             for spec, name in sorted((sets or {}).items()):
                 db.execute(
                     "INSERT INTO sets(spec, name) VALUES (?, ?) "
@@ -207,6 +212,12 @@ class ChangeLog:
                 # logs differ unless they began with the same resources in the same second.
                 self._set_meta("log", history.hexdigest())
         return counts
+
+    def _delete(self, when: str, current: Resource, reasons: dict[str, str] | None) -> None:
+        """Log `current` as deleted, with its last title and sets, and why."""
+        gone = State(current.uri, current.kind, "", 0, current.title, current.sets)
+        reason = (reasons or {}).get(current.kind, REMOVED_FROM_SOURCES)
+        self._append(when, gone, DELETED, reason)
 
     def current_uris(self) -> Iterator[str]:
         """Every URI published now (not deleted)."""
@@ -353,7 +364,8 @@ class ChangeLog:
         end: str = "",
         set_spec: str = "",
     ) -> list[Change]:
-        """The latest state of each `kind` resource as of log entry `snapshot`, in log order,
+        """The latest state as a `kind` resource of each URI as of log entry `snapshot` (a URI
+        that changed kind was logged deleted as its old kind), in log order,
         after entry `after`: a harvest paged over one snapshot sees no duplicate and no gap,
         however many builds land between its pages. `start`/`end` bound the datestamps
         (inclusive); `set_spec` selects a set and its subsets."""
@@ -367,12 +379,16 @@ class ChangeLog:
         sql, args = self._listing_sql(kind, snapshot, 0, start, end, set_spec)
         return int(self.db.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
 
-    def state_as_of(self, uri: str, snapshot: int | None = None) -> Change | None:
+    def state_as_of(
+        self, uri: str, snapshot: int | None = None, *, kind: str = ""
+    ) -> Change | None:
+        """The last entry of `uri` up to `snapshot`; with `kind`, its last entry as that kind
+        (a record that became an entity page is, as a record, deleted)."""
         bound = snapshot if snapshot is not None else 1 << 62
         row = self.db.execute(
             "SELECT seq, time, uri, kind, change, hash, length, title, reason FROM changes "
-            "WHERE uri = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
-            (uri, bound),
+            "WHERE uri = ? AND seq <= ? AND (? = '' OR kind = ?) ORDER BY seq DESC LIMIT 1",
+            (uri, bound, kind, kind),
         ).fetchone()
         return self._with_sets(Change(*row)) if row else None
 
@@ -382,8 +398,8 @@ class ChangeLog:
         sql = (
             "SELECT c.seq, c.time, c.uri, c.kind, c.change, c.hash, c.length, c.title, c.reason "
             "FROM changes c WHERE c.kind = ? AND c.seq > ? AND c.seq <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.uri = c.uri AND d.seq > c.seq "
-            "AND d.seq <= ?)"
+            "AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.uri = c.uri AND d.kind = c.kind "
+            "AND d.seq > c.seq AND d.seq <= ?)"
         )
         args: list[object] = [kind, after, snapshot, snapshot]
         if start:

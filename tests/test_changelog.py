@@ -47,6 +47,28 @@ def test_changes_are_logged_only_when_content_changes(tmp_path: Path) -> None:
         assert b is not None and b.deleted is None and b.created == "2023-11-14T22:16:20Z"
 
 
+def test_a_record_that_becomes_an_entity_is_a_deleted_record(tmp_path: Path) -> None:
+    """A collection read as a record whose record goes, while records still name the
+    collection, stays published as an entity page under the same URI: as a record it is
+    deleted (harvesters keep deletions for good), as an entity it is new."""
+    uri = "http://x/collection/c"
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record([State(uri, "record", "1", 1, "C", ("type:collection",))], now=T0)
+        counts = log.record([State(uri, "collection", "2", 1, "C")], now=T0 + 60)
+        assert counts.as_dict() == {CREATED: 1, UPDATED: 0, DELETED: 1}
+        (gone,) = log.listing(kind="record", snapshot=log.last_seq())
+        assert (gone.uri, gone.change, gone.time) == (uri, DELETED, "2023-11-14T22:14:20Z")
+        assert gone.sets == ("type:collection",)
+        state = log.state_as_of(uri, kind="record")
+        assert state is not None and state.change == DELETED
+        resource = log.resource(uri)
+        assert resource is not None and resource.kind == "collection" and not resource.deleted
+        # and back: a record again, created anew
+        log.record([State(uri, "record", "3", 1, "C")], now=T0 + 120)
+        (back,) = log.listing(kind="record", snapshot=log.last_seq())
+        assert back.change == CREATED and back.time == "2023-11-14T22:15:20Z"
+
+
 def test_datestamps_never_go_backwards(tmp_path: Path) -> None:
     with ChangeLog(tmp_path / "c.sqlite") as log:
         log.record(states(("a", "1")), now=T0)

@@ -266,6 +266,8 @@ ERRORS = [
         "badArgument",
     ),
     ({"verb": "ListIdentifiers", "metadataPrefix": "rdf", "set": "a b"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai dc"}, "badArgument"),
+    ({"verb": "GetRecord", "identifier": SEED, "metadataPrefix": "<rdf>"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "rdf", "resumptionToken": "x"}, "badArgument"),
     ({"verb": "GetRecord", "identifier": SEED}, "badArgument"),
     ({"verb": "GetRecord", "identifier": "", "metadataPrefix": "rdf"}, "badArgument"),
@@ -351,7 +353,8 @@ def wait_for(url: str, identifier: str, ready: Callable[[Header], bool]) -> etre
             assert r.headers["Retry-After"].isdigit()
         else:
             root = oai(url, **args)
-            if ready(headers_of(root)[0]):
+            headers = headers_of(root)
+            if headers and ready(headers[0]):
                 return root
         assert time.monotonic() < deadline, "the server did not follow the rebuild"
         time.sleep(0.2)
@@ -427,6 +430,48 @@ def test_token_survives_republish_and_deletions_persist(
         deleted = [r for r in records if r.deleted]
         assert [r.header.identifier for r in deleted] == [gone_uri]
         assert deleted[0].xml.find(OAI + "metadata") is None
+
+
+def test_a_collection_record_that_becomes_an_entity_page_is_a_deleted_record(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """A collection read as a record (the JSON API's collection item) whose item goes, while a
+    document still names the collection, lives on as an entity page under the same URI. As a
+    record it is gone: a harvester must get a deleted header, not lose it silently."""
+    sources = tmp_path / "sources"
+    (sources / "api").mkdir(parents=True)
+    collection = sources / "api" / "collection.json"
+    shutil.copy(corpus / "wilson-da" / "api" / "collection.json", collection)
+    item = json.loads(collection.read_text(encoding="utf-8"))
+    document = {
+        "id": 990001,
+        "title": "Memorandum on Xinjiang",
+        "frontend_doc_date": "March 1, 1958",
+        "creators": [{"name": "Someone"}],
+        "collections": [{"name": item["name"], "slug": item["slug"]}],
+    }
+    (sources / "api" / "document.json").write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "site"
+    publish(sources, out)
+    uri = f"{BASE}collection/{item['slug']}"
+    with running_server(out) as base_url:
+        url = base_url + "/oai"
+        before = harvest(url, metadataPrefix="oai_dc")
+        assert uri in [h.identifier for h in before if not h.deleted]
+        last = max(h.datestamp for h in before)
+        while stamp(time.time()) <= last:
+            time.sleep(0.1)
+        collection.unlink()
+        publish(sources, out)
+        root = wait_for(url, uri, lambda h: h.deleted)
+        assert root.find(f".//{OAI}metadata") is None
+        records = list(Sickle(url).ListIdentifiers(metadataPrefix="oai_dc", ignore_deleted=False))
+        assert [r.identifier for r in records if r.deleted] == [uri]
+        (header,) = headers_of(root)
+        since = harvest(url, metadataPrefix="oai_dc", **{"from": header.datestamp})
+        assert header in since, "an incremental harvest learns of the deletion"
+        page = requests.get(uri.replace(BASE, base_url + "/"), timeout=10)
+        assert page.status_code == 200, "the collection is still published, as an entity"
 
 
 def log_id(site: Path) -> str:

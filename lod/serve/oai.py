@@ -55,6 +55,9 @@ NO_SETS = "noSetHierarchy"
 
 SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 """setSpecType of the OAI-PMH schema."""
+METADATA_PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+"""metadataPrefixType of the OAI-PMH schema: a prefix outside it is illegal syntax (badArgument),
+and echoing it in <request> would make the response invalid against the schema."""
 DATES = {
     "day": (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
     "second": (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "%Y-%m-%dT%H:%M:%SZ"),
@@ -357,11 +360,13 @@ def _first_page(repo: Repository, verb: str, args: dict[str, str]) -> Page:
 
 def _latest(log: ChangeLog, change: Change) -> Change:
     """A record changed since the page's snapshot is shown as it is now (section 3.5)."""
-    now = log.state_as_of(change.uri)
+    now = log.state_as_of(change.uri, kind=RECORD)
     return now if now is not None else change
 
 
 def _format(prefix: str) -> MetadataFormat:
+    if not METADATA_PREFIX.fullmatch(prefix):
+        raise OAIError(BAD_ARGUMENT, f"{prefix!r} is no metadata prefix (see ListMetadataFormats)")
     fmt = METADATA_FORMATS.get(prefix)
     if fmt is None:
         offered = ", ".join(METADATA_FORMATS)
@@ -372,8 +377,8 @@ def _format(prefix: str) -> MetadataFormat:
 
 
 def _record_state(repo: Repository, identifier: str) -> Change:
-    change = repo.log.state_as_of(identifier)
-    if change is None or change.kind != RECORD:
+    change = repo.log.state_as_of(identifier, kind=RECORD)
+    if change is None:
         raise OAIError(NO_ID, f"no record {identifier!r} in this repository")
     return change
 
