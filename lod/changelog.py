@@ -25,6 +25,8 @@ LOG_FILE = "changes.sqlite"
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 REMOVED_FROM_SOURCES = "the record is no longer in the sources"
 UNREFERENCED = "no published record refers to it any more"
+PENDING = "pending"
+"""Meta key: the first change recorded by a build not yet published (see ChangeLog.publish)."""
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -175,6 +177,7 @@ class ChangeLog:
         counts = Counts()
         db = self.db
         when = self._clock(now)
+        first = self._next_seq()
         with db:
             history = hashlib.sha256(when.encode())
             for state in states:
@@ -211,7 +214,43 @@ class ChangeLog:
                 # Names this history by its first build's time and content: two sites'
                 # logs differ unless they began with the same resources in the same second.
                 self._set_meta("log", history.hexdigest())
+            if counts.total and now is None and self.meta(PENDING) is None:
+                self._set_meta(PENDING, str(first))
         return counts
+
+    def publish(self, now: float | None = None) -> None:
+        """Stamp the changes recorded since the last publication with the time they become
+        visible: the second after `now` (the moment before the build is swapped in), never
+        before an earlier stamp. A build records its changes long before it is swapped in
+        (the store, the counts, the pages come after); stamped then, a change could carry a
+        datestamp earlier than the responseDate an OAI-PMH answer from the old build gave
+        meanwhile, and a harvester going on `from` that responseDate would never see it.
+        Builds with a fixed clock (SOURCE_DATE_EPOCH) record no pending changes: their
+        stamps are part of the reproducible output."""
+        pending = self.meta(PENDING)
+        if pending is None:
+            return
+        first = int(pending)
+        earlier = self.db.execute(
+            "SELECT max(time) FROM changes WHERE seq < ?", (first,)
+        ).fetchone()[0]
+        when = stamp(int(time.time() if now is None else now) + 1)
+        when = max(when, earlier) if earlier else when
+        with self.db:
+            self.db.execute("UPDATE changes SET time = ? WHERE seq >= ?", (when, first))
+            self.db.execute(
+                "UPDATE resources SET modified = ?1, "
+                "deleted = CASE WHEN deleted IS NULL THEN NULL ELSE ?1 END, "
+                "created = CASE WHEN EXISTS (SELECT 1 FROM changes c WHERE c.uri = resources.uri "
+                "AND c.seq >= ?2 AND c.change = 'created') THEN ?1 ELSE created END "
+                "WHERE seq >= ?2",
+                (when, first),
+            )
+            self.db.execute("DELETE FROM meta WHERE key = ?", (PENDING,))
+
+    def _next_seq(self) -> int:
+        last = self.db.execute("SELECT max(seq) FROM changes").fetchone()[0]
+        return int(last or 0) + 1
 
     def _delete(self, when: str, current: Resource, reasons: dict[str, str] | None) -> None:
         """Log `current` as deleted, with its last title and sets, and why."""
@@ -463,3 +502,10 @@ __all__ = [
     "open_log",
     "stamp",
 ]
+
+
+def publish_log(path: Path) -> None:
+    """Stamp a build's log as published now (ChangeLog.publish); nothing if it has none."""
+    if path.exists():
+        with ChangeLog(path) as log:
+            log.publish()

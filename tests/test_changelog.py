@@ -143,3 +143,40 @@ def test_log_ids_name_a_history_by_its_first_build(tmp_path: Path) -> None:
             log.record(states(("z", "2")), now=T0 + 60)
             assert log.log_id == ids[-1], "later builds keep the id"
     assert ids[0] == ids[1] != ids[2] and all(len(i) == 64 for i in ids)
+
+
+def test_changes_are_stamped_when_published(tmp_path: Path) -> None:
+    """A build records its changes, then works on (store, counts, pages) before it swaps the
+    output in: publish() restamps that build's changes with the second after the swap, and
+    touches neither an earlier build's changes nor a log with nothing pending."""
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(states(("a", "1"), ("b", "2")), now=T0)
+        log.publish(now=T0 + 500)
+        assert log.meta("pending") is None, "a fixed clock's stamps are the output's own"
+        assert {c.time for c in log.changes()} == {"2023-11-14T22:13:20Z"}
+        log.record(states(("a", "9"), ("c", "3")), ["http://x/record/b"])
+        assert log.meta("pending") is not None
+        log.publish(now=T0 + 3600.7)
+        published = "2023-11-14T23:13:21Z"
+        times = [(c.uri[-1], c.change, c.time) for c in log.changes()]
+        assert times == [
+            ("a", CREATED, "2023-11-14T22:13:20Z"),
+            ("b", CREATED, "2023-11-14T22:13:20Z"),
+            ("a", UPDATED, published),
+            ("c", CREATED, published),
+            ("b", DELETED, published),
+        ]
+        a, b, c = (log.resource(f"http://x/record/{u}") for u in "abc")
+        assert a is not None and (a.created, a.modified) == ("2023-11-14T22:13:20Z", published)
+        assert b is not None and (b.modified, b.deleted) == (published, published)
+        assert c is not None and (c.created, c.modified) == (published, published)
+        log.publish(now=T0 + 7200)
+        assert [c.time for c in log.changes()][-1] == published, "published once"
+
+
+def test_a_publication_stamp_never_goes_before_an_earlier_one(tmp_path: Path) -> None:
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(states(("a", "1")), now=T0 + 100)
+        log.record(states(("a", "2")))
+        log.publish(now=T0)
+        assert [c.time for c in log.changes()] == ["2023-11-14T22:15:00Z"] * 2

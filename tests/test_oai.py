@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from sickle import Sickle
 from lod.changelog import open_log, stamp
 from lod.config import Config
 from lod.oaidc import DC_NS, ELEMENTS, OAI_DC_NS, OAI_DC_SCHEMA, XSI_NS
+from lod.publish import incremental as incremental_module
+from lod.publish import site as site_module
 from lod.publish.site import build
 from lod.serve.oai import METADATA_FORMATS
 from tests.conftest import BASE, running_server
@@ -430,6 +433,58 @@ def test_token_survives_republish_and_deletions_persist(
         deleted = [r for r in records if r.deleted]
         assert [r.header.identifier for r in deleted] == [gone_uri]
         assert deleted[0].xml.find(OAI + "metadata") is None
+
+
+@pytest.mark.parametrize("how", ["incremental", "full"])
+def test_a_harvest_during_a_republish_misses_none_of_its_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A harvester going on the responseDate of its last answer (as the protocol suggests, and
+    `lod harvest` does) must get every change published after that answer. A build records
+    its changes well before it is swapped in (the store, the counts and the pages come after),
+    and the old build answers meanwhile: stamped when recorded, a change carried a datestamp
+    earlier than that answer's responseDate, and the next harvest never saw it."""
+    sources, out = tmp_path / "src", tmp_path / "site"
+    sources.mkdir()
+    rows = "record_id,title\n1,One\n2,Two\n3,Three\n"
+    (sources / "records.csv").write_text(rows, encoding="utf-8")
+    publish(sources, out)
+    held, release = threading.Event(), threading.Event()
+
+    def hold(real: Callable[..., object]) -> Callable[..., object]:
+        def step(*args: object, **kwargs: object) -> object:
+            held.set()
+            assert release.wait(30)
+            return real(*args, **kwargs)
+
+        return step
+
+    for module in (site_module, incremental_module):
+        monkeypatch.setattr(module, "write_pages", hold(module.write_pages))
+    with running_server(out) as base_url:
+        url = base_url + "/oai"
+        (sources / "records.csv").write_text(rows.replace("Two", "Two, revised"), "utf-8")
+        rebuild = threading.Thread(
+            target=build,
+            args=([sources], out, Config(base_uri=BASE, progress=False, workers=1)),
+            kwargs={"base_dir": tmp_path, "full": how == "full"},
+        )
+        rebuild.start()
+        try:
+            assert held.wait(60), "the build did not reach its pages"
+            time.sleep(1.1)  # the old build answers in a later second than the log's stamps
+            answered = oai(url, verb="ListIdentifiers", metadataPrefix="oai_dc")
+            response_date = answered.findtext(OAI + "responseDate") or ""
+            assert BASE + "record/2" in {h.identifier for h in headers_of(answered)}
+        finally:
+            release.set()
+            rebuild.join(60)
+        assert not rebuild.is_alive()
+        since = headers_of(
+            oai(url, verb="ListIdentifiers", metadataPrefix="oai_dc", **{"from": response_date})
+        )
+        assert [h.identifier for h in since] == [BASE + "record/2"]
+        assert since[0].datestamp >= response_date
 
 
 def test_a_collection_record_that_becomes_an_entity_page_is_a_deleted_record(

@@ -30,6 +30,7 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
 from lod.authorities import Entity
+from lod.changelog import LOG_FILE, publish_log
 from lod.concepts import vocabulary_entities
 from lod.config import Config
 from lod.errors import PublishError, SourceError, out_of_space
@@ -626,16 +627,19 @@ ASIDE = ".replaced"
 
 
 def _apply(stage: Path, out: Path, deletions: list[str]) -> None:
-    """Idempotent: a file already moved is no longer in the stage. build.json goes last, as
-    the server reloads a build when it changes. Replaced files keep a hard link in the stage,
-    so renaming over a 2 GB dump does not wait for the file system to free it."""
+    """Idempotent: a file already moved is no longer in the stage. The change log and then
+    build.json go last, as the server reloads a build when build.json changes; the log's new
+    changes are stamped just before, with the time they become visible (ChangeLog.publish).
+    Replaced files keep a hard link in the stage, so renaming over a 2 GB dump does not wait
+    for the file system to free it."""
     info = stage / BUILD_INFO
+    log = stage / LOG_FILE
     aside = stage / ASIDE
     aside.mkdir(exist_ok=True)
     for path in sorted(stage.rglob("*")):
         relative = path.relative_to(stage)
         top = relative.parts[0]
-        if top in (STORE_DIR, ASIDE) or path == info or not path.is_file():
+        if top in (STORE_DIR, ASIDE) or path in (info, log) or not path.is_file():
             continue
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -649,6 +653,10 @@ def _apply(stage: Path, out: Path, deletions: list[str]) -> None:
     for relative_path in deletions:
         _set_aside(out / relative_path, aside)
         (out / relative_path).unlink(missing_ok=True)
+    if log.exists():
+        publish_log(log)
+        _set_aside(out / LOG_FILE, aside)
+        os.replace(log, out / LOG_FILE)
     if info.exists():
         os.replace(info, out / BUILD_INFO)
 

@@ -28,7 +28,7 @@ from pyoxigraph import Store
 from tqdm import tqdm
 
 from lod.authorities import Entity
-from lod.changelog import State
+from lod.changelog import LOG_FILE, State, publish_log
 from lod.concepts import vocabulary_entities
 from lod.config import Config
 from lod.errors import (
@@ -134,6 +134,7 @@ def build(
             if config.strict and report.refused_by_strict:
                 remove_tree(tmp)
                 return report
+            publish_log(tmp / LOG_FILE)
             _swap(tmp, out)
             return report
         except BaseException:

@@ -41,6 +41,11 @@ from lod.textindex import INDEX_FILE, TextIndex
 
 RECHECK = 1.0
 """Seconds between checks for a rebuilt output folder."""
+FRESH = {"/oai"}
+"""Paths (with the feeds') that look for a new build on every request: a harvester that goes
+on the responseDate of an answer from the old build must find every change the new build's
+log stamps (ChangeLog.publish), so no answer may come from the old build once the new one is
+in place. A stat per request; document requests check once a second."""
 MAX_BODY = endpoint.MAX_BODY
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -148,7 +153,7 @@ class App:
         await _send(finish(request, response), request.method, send)
 
     async def route(self, request: Request) -> Response:
-        build = self._current()
+        build = self._current(fresh=request.path in FRESH or request.path.startswith(feeds.ROOTS))
         path = linked.clean_path(request.path)
         if path is None:
             return linked.not_found(request, "no such path")
@@ -261,10 +266,11 @@ class App:
         )
         return await asyncio.to_thread(oai.answer, repository, request)
 
-    def _current(self) -> Build:
-        """The build now in the folder; a rebuilt one replaces the old (checked once a second)."""
+    def _current(self, *, fresh: bool = False) -> Build:
+        """The build now in the folder; a rebuilt one replaces the old (checked once a second,
+        or on every request when `fresh`)."""
         now = time.monotonic()
-        if now - self._checked < RECHECK:
+        if not fresh and now - self._checked < RECHECK:
             return self.build
         self._checked = now
         self._finish_commit()
