@@ -55,7 +55,11 @@ class Entity:
     literals: list[tuple[str, str]] = field(default_factory=list)
 
     def merge(self, other: Entity) -> None:
+        """Take in what another record says of this entity. Links to other datasets are
+        joined too: two spellings can reach one URI with only one of them in the authorities,
+        and which record came first must not decide whether the entity is linked."""
         self.variants |= other.variants
+        self.same_as += tuple(t for t in other.same_as if t not in self.same_as)
         for link in other.links:
             if link not in self.links:
                 self.links.append(link)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from lod.authorities import Resolver, display_name, is_organization
+from lod.authorities import Entity, Resolver, display_name, is_organization
 from lod.errors import ConfigError
 from lod.mapping import Mapper
 from lod.model import Origin, Record
@@ -252,3 +253,18 @@ def test_an_unverified_link_is_a_close_match_with_its_confidence(tmp_path: Path)
         BASE + "vocab/lod#confidence",
         Literal("0.6", datatype=decimal),
     ) in triples
+
+
+def test_merging_an_entity_joins_its_links_whichever_record_came_first() -> None:
+    """Two spellings can reach one URI, only one of them through the authorities: the merged
+    entity keeps the authority's links in either order of the records."""
+    uri = BASE + "agent/joseph-stalin"
+    linked = Entity(uri, "agent", ("schema:Person",), "Joseph Stalin", {"Stalin"}, ("wd:Q855",))
+    for first, second in (
+        (linked, replace(linked, same_as=())),
+        (replace(linked, same_as=()), linked),
+    ):
+        merged = replace(first, variants=set(first.variants))
+        merged.merge(replace(second, variants={"I.V. Stalin"}))
+        assert merged.same_as == ("wd:Q855",)
+        assert merged.variants == {"Stalin", "I.V. Stalin"}
