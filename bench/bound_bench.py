@@ -70,6 +70,7 @@ STEPS = (
     ("lod.publish.site", "write_pages", "index pages and sitemaps"),
     ("lod.changelog", "ChangeLog.close", "change log: close"),
     ("lod.publish.state", "BuildState.commit", "state file: commit"),
+    ("lod.publish.site", "publish_log", "change log: publish"),
 )
 """The steps of the build after its records, as (module, attribute, label): each call names its
 step while it runs, and what follows until the next step is "after" it (after "store: open" is

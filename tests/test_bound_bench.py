@@ -63,7 +63,7 @@ def test_the_lean_build_leaves_out_only_record_documents_and_dump_bytes(tmp_path
     # What the sampler logs as the records streamed so far, written last when the bar closes.
     assert (tmp_path / "lean.records").read_text() == f"{RECORDS}\n"
     # The step the build last named for the step sampler: its last step ended, so every wrap held.
-    assert (tmp_path / "lean.step").read_text() == "after state file: commit\n"
+    assert (tmp_path / "lean.step").read_text() == "after change log: publish\n"
     # getrusage figures of real processes: an interpreter with lod loaded, and its children.
     assert figures["peak_rss_mb"] > 30 and figures["child_peak_rss_mb"] > 20
 
