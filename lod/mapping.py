@@ -77,9 +77,6 @@ ATTRIBUTE_PREDICATES: dict[str, tuple[str, ...]] = {
 }
 """Model attribute -> the predicates that carry it (the field audit checks each one arrives)."""
 TEXT_ATTRIBUTES = ("title", "alt_title", "summary", "description")
-UNTAGGED = {("transcript", "title")}
-"""(record kind, attribute) whose text is in no language: a transcript's title is its file
-name (`TranscriptFile_110404.html`), not English."""
 """Attributes written as English literals on every predicate that carries them."""
 
 HEADER_PREDICATES = {
@@ -276,8 +273,7 @@ class _RecordMapping:
         self.add("foaf:isPrimaryTopicOf", doc)
         for attr in TEXT_ATTRIBUTES:
             if getattr(r, attr):
-                language = None if (r.kind, attr) in UNTAGGED else "en"
-                self.text(ATTRIBUTE_PREDICATES[attr], getattr(r, attr), language)
+                self.text(ATTRIBUTE_PREDICATES[attr], getattr(r, attr))
         self._dates()
         self._texts()
         self._type()

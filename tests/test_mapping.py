@@ -208,18 +208,6 @@ def test_a_transcript_is_in_the_records_one_language(languages: list[str], tagge
     assert graph_of(record).value(URIRef(BASE + "record/t"), SCHEMA.text) == tagged
 
 
-@pytest.mark.parametrize(
-    ("kind", "title"),
-    [
-        ("document", Literal("Letter from Kohl", lang="en")),
-        ("transcript", Literal("TranscriptFile_110404.html")),
-    ],
-)
-def test_a_transcripts_title_is_its_file_name_in_no_language(kind: str, title: Literal) -> None:
-    record = Record(id="t", source_format="t", origin=Origin("f"), kind=kind, title=str(title))
-    assert graph_of(record).value(URIRef(BASE + "record/t"), DCTERMS.title) == title
-
-
 def _values(record: Record, attr: str) -> list[str]:
     value = getattr(record, attr)
     if isinstance(value, dict):
