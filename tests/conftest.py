@@ -118,10 +118,10 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: fl
 
 
 @contextmanager
-def running_server(site: Path, **settings: str) -> Iterator[str]:
-    """`lod serve SITE` in its own process on 127.0.0.1; yields its base URL. Settings are
-    passed the way users pass them, as LOD_* environment variables."""
-    port = free_port()
+def running_server(site: Path, port: int | None = None, **settings: str) -> Iterator[str]:
+    """`lod serve SITE` in its own process on 127.0.0.1 (on `port`, else a free one); yields its
+    base URL. Settings are passed the way users pass them, as LOD_* environment variables."""
+    port = port or free_port()
     env = {**os.environ, **{f"LOD_{k.upper()}": v for k, v in settings.items()}}
     process = subprocess.Popen(
         [sys.executable, "-m", "lod.cli", "serve", str(site), "--port", str(port)],
