@@ -162,9 +162,9 @@ ENCODED_IDS = {
     "oai:archive.org:123": "oai%3Aarchive.org%3A123",
     "a/b": "a%2Fb",
     "100%": "100%25",
-    "..": "%2E%2E",
 }
-"""Record IDs that need percent-encoding, and the URI path segment each is minted as."""
+"""Record IDs that need percent-encoding, and the URI path segment each is minted as. (An ID of
+'.' or '..' is rejected: no URI path segment can carry it, see lod.sources.limits.)"""
 
 
 def write_encoded_ids(folder: Path, ids: list[str]) -> None:

@@ -41,7 +41,15 @@ from rdflib.compare import isomorphic
 from lod.config import Config
 from lod.curated import load_curated
 from lod.publish.site import build
-from tests.conftest import CORPUS, RECORDS, ROOT, free_port, running_server
+from tests.conftest import (
+    CORPUS,
+    ENCODED_IDS,
+    RECORDS,
+    ROOT,
+    free_port,
+    running_server,
+    write_encoded_ids,
+)
 
 COMUNICA_DIR = ROOT / ".cache" / "comunica"
 COMUNICA = COMUNICA_DIR / "node_modules" / ".bin" / "comunica-sparql"
@@ -197,12 +205,15 @@ def test_the_curated_queries_compared_answer_rows(curated_answers: dict[str, Ans
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sample records built for, and served at, one address on 127.0.0.1."""
+    """The sample records and records whose IDs need encoding, built for, and served at, one
+    address on 127.0.0.1."""
     port = free_port()
-    site = tmp_path_factory.mktemp("comunica") / "site"
+    work = tmp_path_factory.mktemp("comunica")
+    shutil.copytree(RECORDS, work / "src")
+    write_encoded_ids(work / "src", list(ENCODED_IDS))
     config = Config(base_uri=f"http://127.0.0.1:{port}/", progress=False)
-    build([RECORDS], site, config, base_dir=ROOT)
-    with running_server(site, port=port) as url:
+    build([work / "src"], work / "site", config, base_dir=work)
+    with running_server(work / "site", port=port) as url:
         yield url
 
 
@@ -232,6 +243,9 @@ def linked_answers(home: str) -> dict[str, Answer]:
     runs = {
         name: Run([home + path], title, log_level="info") for name, path in RECORD_SOURCES.items()
     }
+    for record_id, segment in ENCODED_IDS.items():
+        thing = f"{home}/record/{segment}"
+        runs[record_id] = Run([thing], TITLE_QUERY.format(thing=thing))
     runs["void"] = Run([home + "/.well-known/void"], VOID_QUERY)
     runs["describe"] = Run([f"sparql@{home}/sparql"], DESCRIBE.format(thing=home + RECORD), NT)
     return run_all(runs)
@@ -250,6 +264,18 @@ def test_comunica_reads_a_records_title_and_identifier(
         assert f"Requesting {home}/context.jsonld " in answer.log
     if source.startswith("the endpoint"):
         assert f"Identified {home}/sparql as sparql source" in answer.log
+
+
+@pytest.mark.parametrize("record_id", list(ENCODED_IDS))
+def test_comunica_follows_the_thing_uri_of_an_id_that_needs_encoding(
+    home: str, linked_answers: dict[str, Answer], record_id: str
+) -> None:
+    """Node.js's URL parser, not Python's, reads the URI, the 303 and the document's IRIs."""
+    answer = linked_answers[record_id]
+    thing = f"{home}/record/{ENCODED_IDS[record_id]}"
+    assert answer.rows == select(home, TITLE_QUERY.format(thing=thing))
+    assert [dict(row)["identifier"] for row in answer.rows] == [("literal", record_id, "", "")]
+    assert answer.complaints() == []
 
 
 def test_comunica_describes_a_record_as_the_endpoint_does(
