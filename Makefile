@@ -36,7 +36,19 @@ define install_missing
 		echo "note: could not install$$missing; what needs them will skip"
 endef
 
-test: $(BIN)/.installed
+# Comunica, the JavaScript SPARQL engine, lets tests/test_comunica.py query the endpoint and the
+# documents as its users do. npm installs the versions tests/comunica/package-lock.json pins into
+# .cache/comunica (git ignores it), once and again only when the pins change; without npm (or
+# offline) the stamp stays missing and those tests skip.
+COMUNICA := .cache/comunica
+$(COMUNICA)/.installed: tests/comunica/package.json tests/comunica/package-lock.json
+	@if command -v npm >/dev/null; then \
+		mkdir -p $(COMUNICA) && cp $^ $(COMUNICA)/ && \
+		npm ci --prefix $(COMUNICA) --silent --no-audit --no-fund >/dev/null && touch $@ || \
+		echo "note: npm could not install Comunica; tests/test_comunica.py will skip"; \
+	else echo "note: npm is not installed; tests/test_comunica.py will skip"; fi
+
+test: $(BIN)/.installed $(COMUNICA)/.installed
 	$(call install_missing,$(TEST_NEEDS))
 	$(BIN)/ruff check lod tests bench stress
 	$(BIN)/ruff format --check lod tests bench stress

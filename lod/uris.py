@@ -52,8 +52,10 @@ DOT_SEGMENTS = (".", "..")
 
 
 def safe_id(record_id: str) -> str:
-    """A record ID as one URI path segment: an ID of '.' or '..' is encoded too, since clients
-    remove such segments from a path (RFC 3986 5.2.4)."""
+    """A record ID as one URI path segment. An ID of '.' or '..' is encoded too, so that a
+    file named after it stays in its folder; as a URI it is still a dot segment, which clients
+    remove from a path (RFC 3986 5.2.4), so no record is published with such an ID
+    (lod.sources.limits.unaddressable)."""
     segment = quote(record_id.strip(), safe=URI_SAFE)
     return segment.replace(".", "%2E") if segment in DOT_SEGMENTS else segment
 

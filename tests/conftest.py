@@ -118,10 +118,10 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: fl
 
 
 @contextmanager
-def running_server(site: Path, **settings: str) -> Iterator[str]:
-    """`lod serve SITE` in its own process on 127.0.0.1; yields its base URL. Settings are
-    passed the way users pass them, as LOD_* environment variables."""
-    port = free_port()
+def running_server(site: Path, port: int | None = None, **settings: str) -> Iterator[str]:
+    """`lod serve SITE` in its own process on 127.0.0.1 (on `port`, else a free one); yields its
+    base URL. Settings are passed the way users pass them, as LOD_* environment variables."""
+    port = port or free_port()
     env = {**os.environ, **{f"LOD_{k.upper()}": v for k, v in settings.items()}}
     process = subprocess.Popen(
         [sys.executable, "-m", "lod.cli", "serve", str(site), "--port", str(port)],
@@ -162,9 +162,9 @@ ENCODED_IDS = {
     "oai:archive.org:123": "oai%3Aarchive.org%3A123",
     "a/b": "a%2Fb",
     "100%": "100%25",
-    "..": "%2E%2E",
 }
-"""Record IDs that need percent-encoding, and the URI path segment each is minted as."""
+"""Record IDs that need percent-encoding, and the URI path segment each is minted as. (An ID of
+'.' or '..' is rejected: no URI path segment can carry it, see lod.sources.limits.)"""
 
 
 def write_encoded_ids(folder: Path, ids: list[str]) -> None:

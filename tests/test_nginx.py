@@ -121,8 +121,8 @@ def nginx_encoded(encoded_site: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.mark.parametrize("record_id", ["Doc 5", "dok-ü", "oai:archive.org:123"])
 def test_nginx_serves_records_whose_ids_need_encoding(nginx_encoded: str, record_id: str) -> None:
     """The files are named by the decoded path, which nginx looks up, and the 303 keeps the
-    path encoded. (IDs holding '/', '%' or '..' keep those encoded in their file names, which
-    nginx decodes: only `lod serve` finds those.)"""
+    path encoded. (IDs holding '/' or '%' keep those encoded in their file names, which nginx
+    decodes: only `lod serve` finds those.)"""
     segment = ENCODED_IDS[record_id]
     thing = requests.get(
         f"{nginx_encoded}/record/{segment}?format=ttl",

@@ -139,6 +139,19 @@ def test_csv_bad_rows_do_not_stop_good_ones(tmp_path: Path) -> None:
 
 
 # --- the JSON API ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_an_id_of_dots_alone_is_rejected(tmp_path: Path, dots: str) -> None:
+    """record/%2E%2E is record/.. to RFC 3986 and to browsers and Node.js (Comunica), which
+    fetch the folder above: no URI can name such a record. Other IDs with dots are fine."""
+    path = tmp_path / "dots.csv"
+    path.write_text(f"record_id,title\n{dots},Dots\n...,Three dots\n", encoding="utf-8")
+    items = list(read_file(path))
+    assert [item.id for item in items if isinstance(item, Record)] == ["..."]
+    (error,) = [item for item in items if isinstance(item, SourceError)]
+    assert (error.line, error.field, error.value) == (2, "record_id", dots)
+    assert "cannot be a URI path segment" in error.message and "dots" in error.hint
+
+
 def test_api_collection() -> None:
     r = one(corpus_path("wilson-da", "api", "collection.json"))
     assert r.kind == "collection" and r.id == "491"

@@ -62,7 +62,7 @@ HIDDEN = ("store", "search.sqlite", "build.json", "changes.sqlite")
 def clean_path(raw: str) -> str | None:
     """The request path as the file it names (decoded as the build named its files), or None
     for one that tries to leave the site. Encoded dots and slashes stay inside one file name
-    (lod.uris.file_path), so a record whose ID is '..' is found, and nothing above the site."""
+    (lod.uris.file_path), so '%2E%2E' names a file in its folder, and nothing above the site."""
     if "\x00" in raw or ".." in raw.split("/"):
         return None
     return file_path(posixpath.normpath(raw)) if raw not in ("", "/") else "/"

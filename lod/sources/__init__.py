@@ -20,7 +20,7 @@ from types import ModuleType
 from lod.errors import Cleaned, SourceError
 from lod.model import Origin, Record
 from lod.sources import dacsv, dajson, dapage, oai, tei
-from lod.sources.limits import oversized
+from lod.sources.limits import oversized, unaddressable
 from lod.sources.text import Note, collect, decode, utf16_guess
 from lod.sources.units import Known, Unchanged
 from lod.vocab import Vocab, load_vocab
@@ -184,9 +184,9 @@ def read_file(
             )
             return
         if isinstance(item, Record):
-            too_long = oversized(item)
-            if too_long is not None:
-                yield too_long
+            rejected = oversized(item) or unaddressable(item)
+            if rejected is not None:
+                yield rejected
                 continue
             enrich(item, vocab)
             if notes:

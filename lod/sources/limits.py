@@ -1,16 +1,17 @@
-"""Size limits on a record's values, checked once a reader has read it.
+"""Limits on a record's values, checked once a reader has read it.
 
 A title, a date or a name is a line of text; a megabyte of it is a broken export or an attack,
 and a record ID becomes a file name, which file systems cap at 255 bytes. Such a record is
 rejected with its field and the start of its value; long free text (full text, summary,
-transcript, fields lod does not know) has no limit of its own beyond the file's.
+transcript, fields lod does not know) has no limit of its own beyond the file's. A record ID
+also becomes a URI path segment, which '.' and '..' cannot be (see unaddressable).
 """
 
 from __future__ import annotations
 
 from lod.errors import SourceError
 from lod.model import Record
-from lod.uris import safe_id
+from lod.uris import DOT_SEGMENTS, safe_id
 
 MAX_ID = 200
 """Characters of the ID as it is written in URIs (percent-encoded; its file name is no longer)."""
@@ -42,7 +43,30 @@ def oversized(record: Record) -> SourceError | None:
     return None
 
 
-def _error(record: Record, attr: str, value: str, message: str) -> SourceError:
+def unaddressable(record: Record) -> SourceError | None:
+    """The error that rejects a record whose ID is '.' or '..'; else None. Its URI would end in
+    a dot segment however it is written: RFC 3986 makes record/%2E%2E the same URI as record/..
+    (2.3, 6.2.2.2), and every WHATWG URL parser (browsers, Node.js and so Comunica) removes it
+    (5.2.4), fetching the site's home page (or record/) instead of the record."""
+    if record.id.strip() not in DOT_SEGMENTS:
+        return None
+    return _error(
+        record,
+        "id",
+        record.id,
+        f"the record ID {record.id.strip()!r} cannot be a URI path segment: browsers and "
+        f"JavaScript clients remove it from record/{safe_id(record.id)} as a dot segment",
+        hint="give the record an ID with something other than dots in it",
+    )
+
+
+def _error(
+    record: Record,
+    attr: str,
+    value: str,
+    message: str,
+    hint: str = "check the export: a one-line value this long is a broken file or a wrong column",
+) -> SourceError:
     origin = record.origins.get(attr, record.origin)
     return SourceError(
         message,
@@ -50,6 +74,6 @@ def _error(record: Record, attr: str, value: str, message: str) -> SourceError:
         line=origin.line,
         field=origin.field or attr,
         value=value[:80],
-        hint="check the export: a one-line value this long is a broken file or a wrong column",
+        hint=hint,
         record_id=record.id if attr != "id" else "",
     )
