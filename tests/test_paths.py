@@ -124,29 +124,36 @@ def build_as(prefix: list[str], src: Path, out: Path, *more: str) -> tuple[int, 
     return done.returncode, done.stderr
 
 
+def unreadable_after_a_build(
+    prefix: list[str], src: Path, out: Path, entry: Path, said: list[str], mode: int
+) -> None:
+    """Build records 1 (readable) and 2 (in `entry`), then take the read permission from
+    `entry`: incremental and full builds say so (each of `said`) and publish record 1 alone;
+    readable again, an incremental build publishes record 2 again."""
+    assert build_as(prefix, src, out)[0] == 0
+    entry.chmod(0)
+    try:
+        for how in ("incremental", "full build"):
+            code, output = build_as(prefix, src, out, *(["--full"] if how == "full build" else []))
+            assert code == 3 and f"({how}" in output, output
+            assert all(part in output for part in said) and "Traceback" not in output, output
+            assert published(out) == ["1"]
+            assert errors(out) == [(str(entry), "rejected")]
+    finally:
+        entry.chmod(mode)
+    code, output = build_as(prefix, src, out)
+    assert code == 0 and "incremental: 1 created" in output, output
+    assert published(out) == ["1", "2"]
+
+
 def test_an_unreadable_folder_is_reported(tmp_path: Path, plain_user: list[str]) -> None:
     """Its files are not read, as an unreadable file is not, and the build says so: an
     incremental build used to unpublish its records without a word."""
     src, out = tmp_path / "src", tmp_path / "site"
     write_records(src, "1")
     write_records(src / "sub", "2")
-    assert build_as(plain_user, src, out)[0] == 0
-    (src / "sub").chmod(0)
-    try:
-        for how in ("incremental", "full build"):
-            code, output = build_as(
-                plain_user, src, out, *(["--full"] if how == "full build" else [])
-            )
-            assert code == 3 and f"({how}" in output, output
-            assert f"error: {src / 'sub'}: cannot read the folder: Permission denied" in output
-            assert "chmod" in output and "Traceback" not in output
-            assert published(out) == ["1"]
-            assert errors(out) == [(str(src / "sub"), "rejected")]
-    finally:
-        (src / "sub").chmod(0o755)
-    code, output = build_as(plain_user, src, out)
-    assert code == 0 and "incremental: 1 created" in output, output
-    assert published(out) == ["1", "2"]
+    said = [f"error: {src / 'sub'}: cannot read the folder: Permission denied", "chmod"]
+    unreadable_after_a_build(plain_user, src, out, src / "sub", said, 0o755)
 
 
 def test_a_file_made_unreadable_after_a_build_is_reported(
@@ -158,22 +165,8 @@ def test_a_file_made_unreadable_after_a_build_is_reported(
     can be read."""
     src, out = tmp_path / "src", tmp_path / "site"
     write_records(src, "1", "2")
-    assert build_as(plain_user, src, out)[0] == 0
-    (src / "2.csv").chmod(0)
-    try:
-        for how in ("incremental", "full build"):
-            code, output = build_as(
-                plain_user, src, out, *(["--full"] if how == "full build" else [])
-            )
-            assert code == 3 and f"({how}" in output, output
-            assert "2.csv: cannot read the file: Permission denied" in output
-            assert published(out) == ["1"]
-            assert errors(out) == [(str(src / "2.csv"), "rejected")]
-    finally:
-        (src / "2.csv").chmod(0o644)
-    code, output = build_as(plain_user, src, out)
-    assert code == 0 and "incremental: 1 created" in output, output
-    assert published(out) == ["1", "2"]
+    said = ["2.csv: cannot read the file: Permission denied"]
+    unreadable_after_a_build(plain_user, src, out, src / "2.csv", said, 0o644)
 
 
 def test_symlinked_folders_are_followed_once(tmp_path: Path) -> None:
