@@ -20,17 +20,34 @@ MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
 
+SEASONS = {
+    "spring": (21, 3, 5),
+    "summer": (22, 6, 8),
+    "autumn": (23, 9, 11),
+    "winter": (24, 12, 14),
+}
+"""Season -> (EDTF level 1 code, first month, last month; 13-14 are the next year's January
+and February): "Winter 1951" runs from December 1951 into February 1952."""
+SEASONS["fall"] = SEASONS["autumn"]
+SEASON_OF_CODE = {code: name for name, (code, _, _) in SEASONS.items() if name != "fall"}
+
 MIN_YEAR = 100
 """Years below this are placeholders ("0000", "0001-01-01"), not archival dates."""
 
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # EDTF seasons ("1951-21"), before ISO months, which they resemble
+    ("season", re.compile(r"(?P<year>\d{4})-(?P<code>2[1-4])")),
     ("iso", re.compile(r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<day>\d{2})(?:[T ][\d:.+Z-]*)?")),
     ("iso_month", re.compile(r"(?P<year>\d{4})-(?P<m>\d{2})")),
     ("year", re.compile(r"(?P<year>\d{4})")),
     ("compact", re.compile(r"(?P<year>\d{4})(?P<m>\d{2})(?P<day>\d{2})")),
     ("mdy", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})")),
     ("dmy", re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})")),
+    (
+        "season",
+        re.compile(r"(?P<season>spring|summer|autumn|fall|winter),?\s+(?P<year>\d{4})", re.I),
+    ),
     ("my", re.compile(_MONTH + r",?\s+(?P<year>\d{4})")),
     ("dotted", re.compile(r"(?P<day>\d{1,2})\.(?P<m>\d{1,2})\.(?P<year>\d{4})")),
     (
@@ -212,6 +229,8 @@ def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> Da
         )
     if name == "year":
         return DateValue(verbatim, f"{year:04d}", "year", f"{year:04d}-01-01", f"{year:04d}-12-31")
+    if name == "season":
+        return _season(year, g, verbatim)
     month = _month(g, verbatim, field)
     if name in ("iso_month", "my"):
         last = calendar.monthrange(year, month)[1]
@@ -231,6 +250,22 @@ def _build(name: str, g: dict[str, str | None], verbatim: str, field: str) -> Da
         iso2 = f"{year:04d}-{month:02d}-{day2:02d}"
         return DateValue(verbatim, f"{iso}/{iso2}", "edtf", iso, iso2)
     return DateValue(verbatim, iso, "day", iso, iso)
+
+
+def _season(year: int, g: dict[str, str | None], verbatim: str) -> DateValue:
+    """A season of a year, as EDTF writes it ("1951-21" for spring 1951), from its first day
+    to its last (northern seasons, by month)."""
+    season = (g.get("season") or SEASON_OF_CODE[int(g.get("code") or 0)]).lower()
+    code, first, last = SEASONS[season]
+    end_year, end_month = year + (last - 1) // 12, (last - 1) % 12 + 1
+    end_day = calendar.monthrange(end_year, end_month)[1]
+    return DateValue(
+        verbatim,
+        f"{year:04d}-{code}",
+        "edtf",
+        f"{year:04d}-{first:02d}-01",
+        f"{end_year:04d}-{end_month:02d}-{end_day:02d}",
+    )
 
 
 def _check_year(year: int, verbatim: str, field: str) -> None:

@@ -37,6 +37,12 @@ CASES = [
     ("1951?", "1951?", "edtf", "1951-01-01", "1951-12-31"),
     ("[1951?]", "1951?", "edtf", "1951-01-01", "1951-12-31"),
     ("[March 1951]", "1951-03", "month", "1951-03-01", "1951-03-31"),
+    # seasons, as EDTF level 1 codes them (21-24); winter runs into the next year
+    ("Spring 1951", "1951-21", "edtf", "1951-03-01", "1951-05-31"),
+    ("fall 1949", "1949-23", "edtf", "1949-09-01", "1949-11-30"),
+    ("Winter 1951", "1951-24", "edtf", "1951-12-01", "1952-02-29"),
+    ("1951-21", "1951-21", "edtf", "1951-03-01", "1951-05-31"),
+    ("ca. Summer 1965", "1965-22~", "edtf", "1965-06-01", "1965-08-31"),
 ]
 
 
@@ -70,7 +76,8 @@ def test_datatypes() -> None:
         ("sometime in spring", "unrecognized date"),
         ("1953-1950", "range ends before it begins"),
         ("March 1952 - January 1951", "range ends before it begins"),
-        ("Spring 1951", "impossible month"),
+        ("Sprung 1951", "impossible month"),
+        ("1951-25", "impossible month"),
         ("January 1951 - Marhc 1951", "unrecognized date"),
     ],
 )
