@@ -20,6 +20,7 @@ from lod.harvest.files import record_name
 from lod.model import Record
 from lod.sources import read_sources
 from tests.conftest import corpus_path
+from tests.harvest_server import DC_TEMPLATE as DC
 from tests.harvest_server import Fault, Provider, serving
 from tests.loopback import spaced
 
@@ -406,3 +407,23 @@ def test_a_deeply_nested_answer_is_refused(provider: Provider, url: str, tmp_pat
     provider.faults = [Fault(body=body)]
     with pytest.raises(HarvestError, match="more than 256 deep"):
         run(url, tmp_path)
+
+
+def test_a_repeated_resumption_token_stops_the_harvest(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """A provider that hands back a token it was already given would be followed forever:
+    tokens are idempotent (section 3.5), so the same token means the same page again."""
+    page = (
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-03-01T12:00:00Z'
+        "</responseDate><ListRecords><record><header><identifier>oai:x:1</identifier><datestamp>"
+        "2026-01-01</datestamp></header><metadata>"
+        + DC.format("<dc:title>One</dc:title>")
+        + "</metadata></record><resumptionToken>again</resumptionToken></ListRecords></OAI-PMH>"
+    ).encode()
+    provider.faults = [Fault(body=page)] * 10
+    with pytest.raises(HarvestError, match="resumption token 'again' again") as info:
+        run(url, tmp_path)
+    assert "resumptionToken=again" in str(info.value)
+    assert len(provider.list_records()) == 2
+    assert titles(tmp_path) == ["One"]

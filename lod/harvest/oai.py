@@ -239,6 +239,7 @@ def _pages(
         if value:
             first[name] = value
     params = {"resumptionToken": saved_token} if saved_token else first
+    followed: set[str] = set()
     while True:
         try:
             page = client.list_records(params)
@@ -251,7 +252,20 @@ def _pages(
         yield page
         if not page.token:
             return
+        _check_new_token(page, followed)
         params = {"resumptionToken": page.token}
+
+
+def _check_new_token(page: Page, followed: set[str]) -> None:
+    """A token is idempotent (section 3.5.1: the same token, the same part of the list), so a
+    provider that hands back one it was already asked with would be followed forever."""
+    if page.token in followed:
+        raise HarvestError(
+            f"{page.url}: the provider answered the resumption token {page.token!r} again, so "
+            "the list would never end; the records up to here are kept. The provider's list "
+            "is broken: tell its administrators"
+        )
+    followed.add(page.token)
 
 
 def _store(record: Element, url: str, out: Path, report: Report) -> None:
