@@ -427,3 +427,17 @@ def test_a_repeated_resumption_token_stops_the_harvest(
     assert "resumptionToken=again" in str(info.value)
     assert len(provider.list_records()) == 2
     assert titles(tmp_path) == ["One"]
+
+
+def test_control_characters_in_a_record_do_not_stop_the_harvest(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """XML 1.0 forbids most C0 control characters, yet catalogues pasted from word processors
+    hold them: one in one record made its whole page unreadable, and every run stopped there."""
+    provider.items[2].metadata["oai_dc"] = DC.format("<dc:title>Record\x0b 3&#x1f;</dc:title>")
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(oai.Request(url), tmp_path, session, notices.append)
+    assert report.written == 5
+    assert titles(tmp_path) == [f"Record {n}" for n in range(1, 6)]
+    assert any("2 characters XML does not allow" in n and "resumptionToken=2" in n for n in notices)

@@ -49,6 +49,15 @@ HINTS = {
 }
 """OAI-PMH error code -> what to do about it (section 3.6)."""
 
+FORBIDDEN_CHARACTERS = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
+)
+"""C0 control characters, raw or as references, that XML 1.0 does not allow (section 2.2 of
+XML 1.0): catalogue text pasted from word processors carries them, and one makes a whole page
+unreadable. Matched in bytes, which is sound for UTF-8 and the single-byte charsets only, so it
+is tried only after a page failed to parse (a UTF-16 page then still fails, with its error)."""
+
 NAMESPACES = {
     "oai": OAI_NS,
     "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
@@ -102,9 +111,15 @@ class Report:
 class OAIClient:
     """The protocol: one provider, its requests parsed and its errors raised as HarvestErrors."""
 
-    def __init__(self, url: str, session: PoliteSession) -> None:
+    def __init__(
+        self,
+        url: str,
+        session: PoliteSession,
+        notice: Callable[[str], None] = lambda _m: None,
+    ) -> None:
         self.url = url
         self.session = session
+        self.notice = notice
 
     def identify(self) -> dict[str, str]:
         """Identify's fields (repositoryName, granularity, earliestDatestamp, ...)."""
@@ -149,15 +164,9 @@ class OAIClient:
         response = self.session.get(self.url, params)
         url = response.url
         try:
-            root = fromstring(
-                response.content, forbid_dtd=True, forbid_entities=True, forbid_external=True
-            )
-        except DefusedXmlException:
-            raise HarvestError(
-                f"{url}: the answer declares a DTD or entities, which lod refuses"
-            ) from None
+            root = _parse(response.content, url)
         except ParseError as exc:
-            raise HarvestError(f"{url}: the answer is not well-formed XML ({exc})") from None
+            root = self._parse_without_forbidden(response.content, url, exc)
         try:
             check_depth(root, url)  # records are written back by ElementTree, which recurses
         except TooLargeError as exc:
@@ -168,6 +177,28 @@ class OAIClient:
                 "is this the provider's base URL?"
             )
         return root, url
+
+    def _parse_without_forbidden(self, content: bytes, url: str, error: ParseError) -> Element:
+        """The page read again without the characters XML forbids, so that one record's stray
+        control character costs that character, not the page and every page after it."""
+        cleaned, removed = FORBIDDEN_CHARACTERS.subn(b"", content)
+        try:
+            root = _parse(cleaned, url) if removed else None
+        except ParseError:
+            root = None
+        if root is None:
+            raise HarvestError(f"{url}: the answer is not well-formed XML ({error})") from None
+        self.notice(f"notice: {url}: removed {removed} characters XML does not allow")
+        return root
+
+
+def _parse(content: bytes, url: str) -> Element:
+    try:
+        return fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise HarvestError(
+            f"{url}: the answer declares a DTD or entities, which lod refuses"
+        ) from None
 
 
 def harvest(
@@ -182,7 +213,7 @@ def harvest(
     state = read_json(state_path)
     _check_same_harvest(state, request, out)
     state.update(_identity(request))
-    client = OAIClient(request.url, session)
+    client = OAIClient(request.url, session, notice)
     granularity = client.identify().get("granularity", "YYYY-MM-DD")
     report = Report(from_date=request.from_date or str(state.get("last_harvest") or ""))
     saved: dict[str, Any] = state.get("interrupted") or {}
