@@ -480,8 +480,9 @@ def _harvest_oai(
             )
         return EXIT_FAILED
     since = f" changed since {report.from_date}" if report.from_date else ""
+    skipped = f", skipped {report.skipped} without identifier" if report.skipped else ""
     click.echo(
-        f"Harvested {report.written} records{since}, removed {report.deleted} deleted, "
+        f"Harvested {report.written} records{since}, removed {report.deleted} deleted{skipped}, "
         f"in {report.pages} pages ({session.requests} requests) -> {out}; "
         f"the next harvest asks for changes from {report.next_from}",
         err=True,

@@ -441,3 +441,21 @@ def test_control_characters_in_a_record_do_not_stop_the_harvest(
     assert report.written == 5
     assert titles(tmp_path) == [f"Record {n}" for n in range(1, 6)]
     assert any("2 characters XML does not allow" in n and "resumptionToken=2" in n for n in notices)
+
+
+def test_a_record_without_identifier_is_skipped_not_fatal(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """A record that cannot be named cannot be kept, but its neighbours can: stopping there made
+    every later run stop at the same page, and the records after it were never harvested."""
+    provider.items[2].identifier = " "
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(oai.Request(url), tmp_path, session, notices.append)
+    assert (report.written, report.skipped) == (4, 1)
+    assert titles(tmp_path) == ["Record 1", "Record 2", "Record 4", "Record 5"]
+    assert any(
+        "record 1 has no header identifier" in n and "resumptionToken=2" in n for n in notices
+    )
+    result = CliRunner().invoke(main, ["harvest", url, "--out", str(tmp_path / "h"), *FAST_FLAGS])
+    assert "skipped 1 without identifier" in result.output

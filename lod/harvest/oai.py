@@ -102,6 +102,8 @@ class Page:
 class Report:
     written: int = 0
     deleted: int = 0
+    skipped: int = 0
+    """Records without an identifier: no file can be named for them."""
     pages: int = 0
     from_date: str = ""
     next_from: str = ""
@@ -231,8 +233,8 @@ def harvest(
     ):
         started = started or page.response_date
         report.pages += 1
-        for record in page.records:
-            _store(record, page.url, out, report)
+        for number, record in enumerate(page.records, 1):
+            _store(record, f"{page.url}: record {number}", out, report, notice)
         if page.token:
             state["interrupted"] = {
                 "started": started,
@@ -299,11 +301,18 @@ def _check_new_token(page: Page, followed: set[str]) -> None:
     followed.add(page.token)
 
 
-def _store(record: Element, url: str, out: Path, report: Report) -> None:
+def _store(
+    record: Element, where: str, out: Path, report: Report, notice: Callable[[str], None]
+) -> None:
+    """Write (or, when deleted, remove) a record's file. One without an identifier is skipped,
+    not fatal: its neighbours are good, and a harvest that stopped there would stop there on
+    every run, as it resumes at that page."""
     header = record.find(OAI + "header")
     identifier = (header.findtext(OAI + "identifier") or "").strip() if header is not None else ""
     if header is None or not identifier:
-        raise HarvestError(f"{url}: a record has no header identifier")
+        notice(f"notice: {where} has no header identifier; skipped")
+        report.skipped += 1
+        return
     path = out / record_name(identifier, RECORD_SUFFIX)
     if header.get("status") == "deleted":
         report.deleted += remove(path)
