@@ -451,11 +451,14 @@ def _harvest_json(url: str, ids: str, out: Path, session: PoliteSession) -> int:
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
+    failed = f", {len(report.failed)} failed (see the notices)" if report.failed else ""
     click.echo(
-        f"Harvested {report.written} records, {len(report.missing)} not found, "
+        f"Harvested {report.written} records, {len(report.missing)} not found{failed}, "
         f"in {session.requests} requests -> {out}",
         err=True,
     )
+    if report.failed:
+        return EXIT_FAILED
     return EXIT_REJECTED if report.missing else EXIT_OK
 
 

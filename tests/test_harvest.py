@@ -345,9 +345,12 @@ def test_json_api_url_template_and_bad_json(tmp_path: Path) -> None:
         assert jsonapi.record_url(base + "/srv/record/{id}.json", "a b") == (
             base + "/srv/record/a%20b.json"
         )
-        with pytest.raises(HarvestError) as info:
-            jsonapi.harvest(base + "/srv/record/{id}.json", ["1"], tmp_path, session)
-    assert f"{base}/srv/record/1.json: the answer is not valid JSON" in str(info.value)
+        notices: list[str] = []
+        report = jsonapi.harvest(
+            base + "/srv/record/{id}.json", ["1"], tmp_path, session, notices.append
+        )
+    assert report.failed == ["1"]
+    assert f"{base}/srv/record/1.json: the answer is not valid JSON" in notices[0]
     assert files(tmp_path) == []
 
 
@@ -459,3 +462,34 @@ def test_a_record_without_identifier_is_skipped_not_fatal(
     )
     result = CliRunner().invoke(main, ["harvest", url, "--out", str(tmp_path / "h"), *FAST_FLAGS])
     assert "skipped 1 without identifier" in result.output
+
+
+def test_json_api_bad_answer_does_not_lose_the_ids_after_it(tmp_path: Path) -> None:
+    """IDs are independent: a broken answer for one is reported and the rest are harvested
+    (a range of IDs used to end at its first bad record, on every run)."""
+    provider = Provider()
+    provider.json_records["1"] = b'{"id": "1", "title": "One", "doc_date": "19500101"}'
+    provider.json_records["2"] = b"<html>Internal error</html>"
+    provider.json_records["3"] = b'{"id": "3", "title": "Three", "doc_date": "19500101"}'
+    notices: list[str] = []
+    with serving(provider) as base, PoliteSession(FAST) as session:
+        report = jsonapi.harvest(base, ["1", "2", "3"], tmp_path / "a", session, notices.append)
+        result = CliRunner().invoke(
+            main, ["harvest", base, "--ids", "1-3", "--out", str(tmp_path / "c"), *FAST_FLAGS]
+        )
+    assert report.written == 2 and files(tmp_path / "a") == ["1.json", "3.json"]
+    assert report.failed == ["2"]
+    assert any("/srv/record/2.json: the answer is not valid JSON" in n for n in notices)
+    assert result.exit_code == 1, result.output
+    assert "Harvested 2 records, 0 not found, 1 failed" in result.output
+
+
+def test_json_api_harvest_stops_when_every_answer_fails(tmp_path: Path) -> None:
+    """Failures in a row say the API is down, not that records are broken: asking on through a
+    range of a million IDs would only hammer it."""
+    provider = Provider()
+    provider.json_records.update({str(n): b"<html>maintenance</html>" for n in range(1, 9)})
+    with serving(provider) as base, PoliteSession(FAST) as session:
+        with pytest.raises(HarvestError, match=r"5 IDs in a row failed \(last: .*/8.json: the"):
+            jsonapi.harvest(base, jsonapi.parse_ids("4-9"), tmp_path, session)
+    assert len(provider.seen) == 5
