@@ -493,3 +493,23 @@ def test_json_api_harvest_stops_when_every_answer_fails(tmp_path: Path) -> None:
         with pytest.raises(HarvestError, match=r"5 IDs in a row failed \(last: .*/8.json: the"):
             jsonapi.harvest(base, jsonapi.parse_ids("4-9"), tmp_path, session)
     assert len(provider.seen) == 5
+
+
+def test_a_later_from_does_not_skip_the_changes_before_it(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """--from after the last harvest leaves the changes between them unharvested: moving the
+    next `from` past them would lose them for good, so it stays at the last harvest."""
+    run(url, tmp_path)
+    provider.items[0].datestamp = "2026-03-02T00:00:00Z"  # changed in the gap
+    provider.items[3].datestamp = "2026-03-10T00:00:00Z"
+    provider.response_date = "2026-03-20T08:00:00Z"
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(
+            oai.Request(url, from_date="2026-03-05"), tmp_path, session, notices.append
+        )
+    assert report.written == 1 and report.next_from == "2026-03-01T12:00:00Z"
+    assert any("not harvested yet" in n for n in notices)
+    report, _ = run(url, tmp_path)
+    assert report.written == 2 and report.next_from == "2026-03-20T08:00:00Z"

@@ -244,6 +244,13 @@ def harvest(
             }
             write_json(state_path, state)
     report.next_from = request.until or _cut(started, granularity)
+    previous = str(state.get("last_harvest") or "")
+    if previous and report.from_date > previous:  # ISO 8601 in UTC: strings sort as dates
+        notice(
+            f"notice: --from {report.from_date} is after the last harvest ({previous}); the "
+            f"changes between them are not harvested yet, so the next harvest asks from {previous}"
+        )
+        report.next_from = previous
     state["last_harvest"] = report.next_from
     state["interrupted"] = None
     write_json(state_path, state)
