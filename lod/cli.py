@@ -451,11 +451,14 @@ def _harvest_json(url: str, ids: str, out: Path, session: PoliteSession) -> int:
     except LodError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
+    failed = f", {len(report.failed)} failed (see the notices)" if report.failed else ""
     click.echo(
-        f"Harvested {report.written} records, {len(report.missing)} not found, "
+        f"Harvested {report.written} records, {len(report.missing)} not found{failed}, "
         f"in {session.requests} requests -> {out}",
         err=True,
     )
+    if report.failed:
+        return EXIT_FAILED
     return EXIT_REJECTED if report.missing else EXIT_OK
 
 
@@ -480,8 +483,9 @@ def _harvest_oai(
             )
         return EXIT_FAILED
     since = f" changed since {report.from_date}" if report.from_date else ""
+    skipped = f", skipped {report.skipped} without identifier" if report.skipped else ""
     click.echo(
-        f"Harvested {report.written} records{since}, removed {report.deleted} deleted, "
+        f"Harvested {report.written} records{since}, removed {report.deleted} deleted{skipped}, "
         f"in {report.pages} pages ({session.requests} requests) -> {out}; "
         f"the next harvest asks for changes from {report.next_from}",
         err=True,

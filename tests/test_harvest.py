@@ -20,6 +20,7 @@ from lod.harvest.files import record_name
 from lod.model import Record
 from lod.sources import read_sources
 from tests.conftest import corpus_path
+from tests.harvest_server import DC_TEMPLATE as DC
 from tests.harvest_server import Fault, Provider, serving
 from tests.loopback import spaced
 
@@ -344,9 +345,12 @@ def test_json_api_url_template_and_bad_json(tmp_path: Path) -> None:
         assert jsonapi.record_url(base + "/srv/record/{id}.json", "a b") == (
             base + "/srv/record/a%20b.json"
         )
-        with pytest.raises(HarvestError) as info:
-            jsonapi.harvest(base + "/srv/record/{id}.json", ["1"], tmp_path, session)
-    assert f"{base}/srv/record/1.json: the answer is not valid JSON" in str(info.value)
+        notices: list[str] = []
+        report = jsonapi.harvest(
+            base + "/srv/record/{id}.json", ["1"], tmp_path, session, notices.append
+        )
+    assert report.failed == ["1"]
+    assert f"{base}/srv/record/1.json: the answer is not valid JSON" in notices[0]
     assert files(tmp_path) == []
 
 
@@ -406,3 +410,106 @@ def test_a_deeply_nested_answer_is_refused(provider: Provider, url: str, tmp_pat
     provider.faults = [Fault(body=body)]
     with pytest.raises(HarvestError, match="more than 256 deep"):
         run(url, tmp_path)
+
+
+def test_a_repeated_resumption_token_stops_the_harvest(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """A provider that hands back a token it was already given would be followed forever:
+    tokens are idempotent (section 3.5), so the same token means the same page again."""
+    page = (
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-03-01T12:00:00Z'
+        "</responseDate><ListRecords><record><header><identifier>oai:x:1</identifier><datestamp>"
+        "2026-01-01</datestamp></header><metadata>"
+        + DC.format("<dc:title>One</dc:title>")
+        + "</metadata></record><resumptionToken>again</resumptionToken></ListRecords></OAI-PMH>"
+    ).encode()
+    provider.faults = [Fault(body=page)] * 10
+    with pytest.raises(HarvestError, match="resumption token 'again' again") as info:
+        run(url, tmp_path)
+    assert "resumptionToken=again" in str(info.value)
+    assert len(provider.list_records()) == 2
+    assert titles(tmp_path) == ["One"]
+
+
+def test_control_characters_in_a_record_do_not_stop_the_harvest(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """XML 1.0 forbids most C0 control characters, yet catalogues pasted from word processors
+    hold them: one in one record made its whole page unreadable, and every run stopped there."""
+    provider.items[2].metadata["oai_dc"] = DC.format("<dc:title>Record\x0b 3&#x1f;</dc:title>")
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(oai.Request(url), tmp_path, session, notices.append)
+    assert report.written == 5
+    assert titles(tmp_path) == [f"Record {n}" for n in range(1, 6)]
+    assert any("2 characters XML does not allow" in n and "resumptionToken=2" in n for n in notices)
+
+
+def test_a_record_without_identifier_is_skipped_not_fatal(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """A record that cannot be named cannot be kept, but its neighbours can: stopping there made
+    every later run stop at the same page, and the records after it were never harvested."""
+    provider.items[2].identifier = " "
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(oai.Request(url), tmp_path, session, notices.append)
+    assert (report.written, report.skipped) == (4, 1)
+    assert titles(tmp_path) == ["Record 1", "Record 2", "Record 4", "Record 5"]
+    assert any(
+        "record 1 has no header identifier" in n and "resumptionToken=2" in n for n in notices
+    )
+    result = CliRunner().invoke(main, ["harvest", url, "--out", str(tmp_path / "h"), *FAST_FLAGS])
+    assert "skipped 1 without identifier" in result.output
+
+
+def test_json_api_bad_answer_does_not_lose_the_ids_after_it(tmp_path: Path) -> None:
+    """IDs are independent: a broken answer for one is reported and the rest are harvested
+    (a range of IDs used to end at its first bad record, on every run)."""
+    provider = Provider()
+    provider.json_records["1"] = b'{"id": "1", "title": "One", "doc_date": "19500101"}'
+    provider.json_records["2"] = b"<html>Internal error</html>"
+    provider.json_records["3"] = b'{"id": "3", "title": "Three", "doc_date": "19500101"}'
+    notices: list[str] = []
+    with serving(provider) as base, PoliteSession(FAST) as session:
+        report = jsonapi.harvest(base, ["1", "2", "3"], tmp_path / "a", session, notices.append)
+        result = CliRunner().invoke(
+            main, ["harvest", base, "--ids", "1-3", "--out", str(tmp_path / "c"), *FAST_FLAGS]
+        )
+    assert report.written == 2 and files(tmp_path / "a") == ["1.json", "3.json"]
+    assert report.failed == ["2"]
+    assert any("/srv/record/2.json: the answer is not valid JSON" in n for n in notices)
+    assert result.exit_code == 1, result.output
+    assert "Harvested 2 records, 0 not found, 1 failed" in result.output
+
+
+def test_json_api_harvest_stops_when_every_answer_fails(tmp_path: Path) -> None:
+    """Failures in a row say the API is down, not that records are broken: asking on through a
+    range of a million IDs would only hammer it."""
+    provider = Provider()
+    provider.json_records.update({str(n): b"<html>maintenance</html>" for n in range(1, 9)})
+    with serving(provider) as base, PoliteSession(FAST) as session:
+        with pytest.raises(HarvestError, match=r"5 IDs in a row failed \(last: .*/8.json: the"):
+            jsonapi.harvest(base, jsonapi.parse_ids("4-9"), tmp_path, session)
+    assert len(provider.seen) == 5
+
+
+def test_a_later_from_does_not_skip_the_changes_before_it(
+    provider: Provider, url: str, tmp_path: Path
+) -> None:
+    """--from after the last harvest leaves the changes between them unharvested: moving the
+    next `from` past them would lose them for good, so it stays at the last harvest."""
+    run(url, tmp_path)
+    provider.items[0].datestamp = "2026-03-02T00:00:00Z"  # changed in the gap
+    provider.items[3].datestamp = "2026-03-10T00:00:00Z"
+    provider.response_date = "2026-03-20T08:00:00Z"
+    notices: list[str] = []
+    with PoliteSession(FAST) as session:
+        report = oai.harvest(
+            oai.Request(url, from_date="2026-03-05"), tmp_path, session, notices.append
+        )
+    assert report.written == 1 and report.next_from == "2026-03-01T12:00:00Z"
+    assert any("not harvested yet" in n for n in notices)
+    report, _ = run(url, tmp_path)
+    assert report.written == 2 and report.next_from == "2026-03-20T08:00:00Z"

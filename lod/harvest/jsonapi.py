@@ -23,6 +23,9 @@ from lod.uris import safe_id
 RECORD_PATH = "srv/record/{id}.json"
 """Where the Digital Archive's API answers for one record, under the site's URL."""
 MAX_IDS = 1_000_000
+FAILURES_IN_A_ROW = 5
+"""IDs failing one after another that end the harvest: by then the API is down or the URL is
+wrong, and asking on would only hammer it."""
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
 
 
@@ -30,6 +33,8 @@ _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
 class Report:
     written: int = 0
     missing: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """IDs whose answer was an error or no JSON record (each said in a notice)."""
 
 
 def parse_ids(text: str) -> list[str]:
@@ -65,18 +70,45 @@ def harvest(
     session: PoliteSession,
     notice: Callable[[str], None] = lambda _m: None,
 ) -> Report:
+    """Harvest each ID into out/ID.json. IDs are independent, so one whose answer fails is
+    reported and the next one asked: a bad record must not cost the records after it."""
     prepare(out)
     report = Report()
+    in_a_row = 0
     for record_id in ids:
-        address = record_url(url, record_id)
-        response = session.get(address, accept=(404, 410))
-        if response.status_code in (404, 410):
-            notice(f"notice: {address}: no such record (HTTP {response.status_code})")
-            report.missing.append(record_id)
-            continue
-        write_atomic(out / f"{safe_id(record_id)}.json", _checked(response.content, address))
-        report.written += 1
+        try:
+            _harvest_one(url, record_id, out, session, notice, report)
+        except HarvestError as exc:
+            notice(f"notice: {exc}")
+            report.failed.append(record_id)
+            in_a_row += 1
+            if in_a_row >= FAILURES_IN_A_ROW:
+                raise HarvestError(
+                    f"{in_a_row} IDs in a row failed (last: {exc}); the API seems to be down "
+                    f"or the URL wrong; {report.written} records were written, "
+                    "run again later with the IDs not harvested yet"
+                ) from None
+        else:
+            in_a_row = 0
     return report
+
+
+def _harvest_one(
+    url: str,
+    record_id: str,
+    out: Path,
+    session: PoliteSession,
+    notice: Callable[[str], None],
+    report: Report,
+) -> None:
+    address = record_url(url, record_id)
+    response = session.get(address, accept=(404, 410))
+    if response.status_code in (404, 410):
+        notice(f"notice: {address}: no such record (HTTP {response.status_code})")
+        report.missing.append(record_id)
+        return
+    write_atomic(out / f"{safe_id(record_id)}.json", _checked(response.content, address))
+    report.written += 1
 
 
 def _checked(data: bytes, url: str) -> bytes:

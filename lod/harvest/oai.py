@@ -49,6 +49,15 @@ HINTS = {
 }
 """OAI-PMH error code -> what to do about it (section 3.6)."""
 
+FORBIDDEN_CHARACTERS = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
+)
+"""C0 control characters, raw or as references, that XML 1.0 does not allow (section 2.2 of
+XML 1.0): catalogue text pasted from word processors carries them, and one makes a whole page
+unreadable. Matched in bytes, which is sound for UTF-8 and the single-byte charsets only, so it
+is tried only after a page failed to parse (a UTF-16 page then still fails, with its error)."""
+
 NAMESPACES = {
     "oai": OAI_NS,
     "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
@@ -93,6 +102,8 @@ class Page:
 class Report:
     written: int = 0
     deleted: int = 0
+    skipped: int = 0
+    """Records without an identifier: no file can be named for them."""
     pages: int = 0
     from_date: str = ""
     next_from: str = ""
@@ -102,9 +113,15 @@ class Report:
 class OAIClient:
     """The protocol: one provider, its requests parsed and its errors raised as HarvestErrors."""
 
-    def __init__(self, url: str, session: PoliteSession) -> None:
+    def __init__(
+        self,
+        url: str,
+        session: PoliteSession,
+        notice: Callable[[str], None] = lambda _m: None,
+    ) -> None:
         self.url = url
         self.session = session
+        self.notice = notice
 
     def identify(self) -> dict[str, str]:
         """Identify's fields (repositoryName, granularity, earliestDatestamp, ...)."""
@@ -149,15 +166,9 @@ class OAIClient:
         response = self.session.get(self.url, params)
         url = response.url
         try:
-            root = fromstring(
-                response.content, forbid_dtd=True, forbid_entities=True, forbid_external=True
-            )
-        except DefusedXmlException:
-            raise HarvestError(
-                f"{url}: the answer declares a DTD or entities, which lod refuses"
-            ) from None
+            root = _parse(response.content, url)
         except ParseError as exc:
-            raise HarvestError(f"{url}: the answer is not well-formed XML ({exc})") from None
+            root = self._parse_without_forbidden(response.content, url, exc)
         try:
             check_depth(root, url)  # records are written back by ElementTree, which recurses
         except TooLargeError as exc:
@@ -168,6 +179,28 @@ class OAIClient:
                 "is this the provider's base URL?"
             )
         return root, url
+
+    def _parse_without_forbidden(self, content: bytes, url: str, error: ParseError) -> Element:
+        """The page read again without the characters XML forbids, so that one record's stray
+        control character costs that character, not the page and every page after it."""
+        cleaned, removed = FORBIDDEN_CHARACTERS.subn(b"", content)
+        try:
+            root = _parse(cleaned, url) if removed else None
+        except ParseError:
+            root = None
+        if root is None:
+            raise HarvestError(f"{url}: the answer is not well-formed XML ({error})") from None
+        self.notice(f"notice: {url}: removed {removed} characters XML does not allow")
+        return root
+
+
+def _parse(content: bytes, url: str) -> Element:
+    try:
+        return fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise HarvestError(
+            f"{url}: the answer declares a DTD or entities, which lod refuses"
+        ) from None
 
 
 def harvest(
@@ -182,7 +215,7 @@ def harvest(
     state = read_json(state_path)
     _check_same_harvest(state, request, out)
     state.update(_identity(request))
-    client = OAIClient(request.url, session)
+    client = OAIClient(request.url, session, notice)
     granularity = client.identify().get("granularity", "YYYY-MM-DD")
     report = Report(from_date=request.from_date or str(state.get("last_harvest") or ""))
     saved: dict[str, Any] = state.get("interrupted") or {}
@@ -200,8 +233,8 @@ def harvest(
     ):
         started = started or page.response_date
         report.pages += 1
-        for record in page.records:
-            _store(record, page.url, out, report)
+        for number, record in enumerate(page.records, 1):
+            _store(record, f"{page.url}: record {number}", out, report, notice)
         if page.token:
             state["interrupted"] = {
                 "started": started,
@@ -211,6 +244,13 @@ def harvest(
             }
             write_json(state_path, state)
     report.next_from = request.until or _cut(started, granularity)
+    previous = str(state.get("last_harvest") or "")
+    if previous and report.from_date > previous:  # ISO 8601 in UTC: strings sort as dates
+        notice(
+            f"notice: --from {report.from_date} is after the last harvest ({previous}); the "
+            f"changes between them are not harvested yet, so the next harvest asks from {previous}"
+        )
+        report.next_from = previous
     state["last_harvest"] = report.next_from
     state["interrupted"] = None
     write_json(state_path, state)
@@ -239,6 +279,7 @@ def _pages(
         if value:
             first[name] = value
     params = {"resumptionToken": saved_token} if saved_token else first
+    followed: set[str] = set()
     while True:
         try:
             page = client.list_records(params)
@@ -251,14 +292,34 @@ def _pages(
         yield page
         if not page.token:
             return
+        _check_new_token(page, followed)
         params = {"resumptionToken": page.token}
 
 
-def _store(record: Element, url: str, out: Path, report: Report) -> None:
+def _check_new_token(page: Page, followed: set[str]) -> None:
+    """A token is idempotent (section 3.5.1: the same token, the same part of the list), so a
+    provider that hands back one it was already asked with would be followed forever."""
+    if page.token in followed:
+        raise HarvestError(
+            f"{page.url}: the provider answered the resumption token {page.token!r} again, so "
+            "the list would never end; the records up to here are kept. The provider's list "
+            "is broken: tell its administrators"
+        )
+    followed.add(page.token)
+
+
+def _store(
+    record: Element, where: str, out: Path, report: Report, notice: Callable[[str], None]
+) -> None:
+    """Write (or, when deleted, remove) a record's file. One without an identifier is skipped,
+    not fatal: its neighbours are good, and a harvest that stopped there would stop there on
+    every run, as it resumes at that page."""
     header = record.find(OAI + "header")
     identifier = (header.findtext(OAI + "identifier") or "").strip() if header is not None else ""
     if header is None or not identifier:
-        raise HarvestError(f"{url}: a record has no header identifier")
+        notice(f"notice: {where} has no header identifier; skipped")
+        report.skipped += 1
+        return
     path = out / record_name(identifier, RECORD_SUFFIX)
     if header.get("status") == "deleted":
         report.deleted += remove(path)
