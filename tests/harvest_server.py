@@ -45,6 +45,10 @@ class Fault:
     drop: bool = False
     delay: float = 0.0
     body: bytes = b""
+    endless: int = 0
+    """Bytes sent every `every` seconds, without end (no Content-Length) until the client
+    hangs up: a server that never finishes its answer, fast or trickling."""
+    every: float = 0.0
 
 
 @dataclass
@@ -194,6 +198,9 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return True
+            if fault.endless:
+                self._endless(fault)
+                return True
             if fault.status:
                 self._send(fault.status, fault.body or b"failure", "text/plain", fault.headers)
                 return True
@@ -201,6 +208,20 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                 self._send(200, fault.body, "text/xml", fault.headers)
                 return True
             return False
+
+        def _endless(self, fault: Fault) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                self.wfile.write(b"<?xml version='1.0'?><OAI-PMH><!--")
+                while True:
+                    self.wfile.write(b"x" * fault.endless)
+                    self.wfile.flush()
+                    time.sleep(fault.every)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         def _send(self, status: int, body: bytes, media_type: str, headers: dict[str, str]) -> None:
             try:

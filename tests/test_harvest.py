@@ -271,6 +271,28 @@ def test_slow_answer_times_out_and_is_retried(provider: Provider, url: str, tmp_
     assert 0.3 <= elapsed < 1.8  # gave up on the slow answer instead of waiting for it
 
 
+@pytest.mark.parametrize(
+    ("fault", "politeness", "said"),
+    [
+        (Fault(endless=1 << 16), Politeness(interval=0, max_bytes=1 << 20), "is over 1,048,576"),
+        (Fault(endless=1, every=0.05), Politeness(interval=0, max_read=0.5), "over 0.5 s"),
+    ],
+)
+def test_an_answer_without_end_is_an_error_not_a_hang(
+    provider: Provider, url: str, tmp_path: Path, fault: Fault, politeness: Politeness, said: str
+) -> None:
+    """`timeout` bounds each piece of an answer; a server that sends without end, fast or a
+    byte at a time, filled the memory or held the harvest for ever. The records of the pages
+    before it are kept."""
+    provider.faults = [Fault(), fault]
+    started = time.monotonic()
+    with pytest.raises(HarvestError, match=said) as info:
+        run(url, tmp_path, politeness)
+    assert time.monotonic() - started < 5
+    assert "verb=ListRecords" in str(info.value)
+    assert len([name for name in files(tmp_path) if name.endswith(".xml")]) == 2
+
+
 def test_attempts_are_bounded_and_the_error_says_what_failed(
     provider: Provider, url: str, tmp_path: Path
 ) -> None:

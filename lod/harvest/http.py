@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 import requests.auth
+import urllib3
 
 from lod import __version__
 from lod.errors import HarvestError, LodError
@@ -26,6 +27,8 @@ USER_AGENT = (
     f"python-requests/{requests.__version__}"
 )
 
+READ_CHUNK = 1 << 16
+"""Bytes read at a time, between the checks of an answer's size and time."""
 RETRY_AFTER_STATUSES = (429, 503)
 """Statuses whose Retry-After header says how long to wait (RFC 6585 section 4; RFC 9110)."""
 
@@ -53,6 +56,12 @@ class Politeness:
     max_wait: float = 300.0
     """Longest single wait: backoff stops growing here, and a longer Retry-After ends the
     harvest (with the server's wait in the message) instead of hanging silently."""
+    max_bytes: int = 256 * 2**20
+    """Longest answer read, decompressed: a source file lod reads is capped at this size too,
+    and a server sending without end would otherwise fill the memory."""
+    max_read: float = 600.0
+    """Longest time to read one answer: `timeout` bounds each piece, not a server that
+    trickles a byte at a time for ever."""
 
 
 class PoliteSession:
@@ -127,8 +136,10 @@ class PoliteSession:
                     data=data,
                     headers=dict(headers or {}),
                     timeout=p.timeout,
-                    stream=stream,
+                    stream=True,
                 )
+                if not stream:
+                    self._read(response, full)
             except TRANSIENT as exc:
                 problem = _describe(exc, p.timeout)
                 wait = self._backoff(attempt)
@@ -160,6 +171,28 @@ class PoliteSession:
         tries = f"{p.attempts} attempt{'s' if p.attempts != 1 else ''}"
         raise self.error(f"{method} {full}: gave up after {tries} (last: {problem}); {self.again}")
 
+    def _read(self, response: requests.Response, url: str) -> None:
+        """Read the answer into `response` (its .content), within `max_bytes` and `max_read`."""
+        p = self.politeness
+        deadline = time.monotonic() + p.max_read
+        chunks: list[bytes] = []
+        size = 0
+        with response:
+            while chunk := _read_some(response):
+                size += len(chunk)
+                if size > p.max_bytes:
+                    raise self.error(
+                        f"{url}: the answer is over {p.max_bytes:,} bytes, more than lod reads; "
+                        "ask for smaller pages, or check the URL"
+                    )
+                if time.monotonic() > deadline:
+                    raise self.error(
+                        f"{url}: the answer took over {p.max_read:g} s to arrive and is not "
+                        "finished; the server is too slow or sends without end"
+                    )
+                chunks.append(chunk)
+        response._content = b"".join(chunks)
+
     def _space(self) -> None:
         """Wait until `interval` has passed since the last request started."""
         now = time.monotonic()
@@ -172,6 +205,26 @@ class PoliteSession:
     def _backoff(self, attempt: int) -> float:
         p = self.politeness
         return float(min(p.backoff * 2 ** (attempt - 1), p.max_wait))
+
+
+RAW_FAILURES: tuple[tuple[type[Exception], type[requests.RequestException]], ...] = (
+    (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout),
+    (urllib3.exceptions.DecodeError, requests.exceptions.ContentDecodingError),
+    (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError),
+)
+"""urllib3's failures while reading an answer, as the requests errors they stand for."""
+
+
+def _read_some(response: requests.Response) -> bytes:
+    """What has arrived of the answer, decompressed, up to READ_CHUNK bytes; b"" at its end.
+    Not iter_content: it waits for a whole chunk, so a trickling server is never timed."""
+    try:
+        return bytes(response.raw.read1(READ_CHUNK, decode_content=True))
+    except urllib3.exceptions.HTTPError as exc:
+        for raw, failure in RAW_FAILURES:
+            if isinstance(exc, raw):
+                raise failure(str(exc)) from exc
+        raise
 
 
 def _retry_after(value: str, default: float) -> float:
