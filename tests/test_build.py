@@ -313,6 +313,21 @@ def test_dataset_description(records_site: Path) -> None:
     assert (records_site / "doc/dataset.ttl").exists()
 
 
+def test_dataset_counts_a_collection_read_as_a_record_once(corpus_site: Path) -> None:
+    """The corpus's collection record is also an entity other records name (one URI, one page):
+    VoID's entities and documents count resources, so it is counted once, as the files are."""
+    void = Graph().parse(corpus_site / ".well-known/void", format="turtle")
+    ds = URIRef(BASE + "dataset")
+    assert (corpus_site / "doc/collection/local-nationalism-in-xinjiang-1957-1958.ttl").exists()
+    documents = len(list((corpus_site / "doc").rglob("*.ttl")))
+    graphs = {
+        line.rsplit(b" ", 2)[-2]
+        for line in gzip.decompress((corpus_site / "dumps/dataset.nq.gz").read_bytes()).splitlines()
+    }
+    assert int(void.value(ds, VOID.documents)) == documents == len(graphs) + 1
+    assert int(void.value(ds, VOID.entities)) == documents - 1
+
+
 def test_store_holds_the_graph(records_site: Path) -> None:
     from pyoxigraph import Store
 

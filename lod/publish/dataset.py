@@ -41,7 +41,11 @@ def dataset_triples(
     modified: str,
     vocabularies: list[str],
 ) -> list[Triple]:
-    """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples)."""
+    """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples).
+
+    `entities` counts the entities with pages of their own that are no record: a collection
+    read as a record is also an entity other records name, but one resource with one page, so
+    void:entities and void:documents count it once, as the dumps and doc/ do."""
     s = NamedNode(dataset_uri)
     base = config.base_uri
 
