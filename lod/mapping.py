@@ -310,9 +310,13 @@ class _RecordMapping:
             self.date = value
             typed = Literal(value.typed_value, datatype=NamedNode(value.xsd_datatype))
             self.add("dcterms:created", typed)
-            self.add("schema:dateCreated", typed)
-            if self._is_message():
-                self.add("schema:dateSent", typed)
+            if value.precision != "edtf":
+                # schema.org's dates take one ISO 8601 date (schema:Date, schema:DateTime); an
+                # EDTF value ("1951~", "195X", a range) is none, so dcterms:created (any literal)
+                # and the date period carry it alone.
+                self.add("schema:dateCreated", typed)
+                if self._is_message():
+                    self.add("schema:dateSent", typed)
             period = self.node("date")
             self.add("lod:createdPeriod", period)
             self.add("rdf:type", self.m.p("lod:DatePeriod"), period)

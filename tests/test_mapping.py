@@ -164,6 +164,23 @@ def test_partial_dates_are_typed(date: str, datatype: URIRef) -> None:
     assert g.value(URIRef(BASE + "record/d"), DCTERMS.created).datatype == datatype
 
 
+@pytest.mark.parametrize("date", ["ca. 1951", "1950s", "November 5-6, 1965", "1951?"])
+def test_fuzzy_dates_stay_out_of_schema_org_date_properties(date: str) -> None:
+    """schema:dateCreated and schema:dateSent take a schema:Date or schema:DateTime (one ISO 8601
+    date); an approximate date, a decade or a range is none, so it is left to dcterms:created
+    (any literal) and the date period, which keep its EDTF value and first and last day."""
+    g = graph_of(
+        Record(id="d", source_format="t", origin=Origin("f"), date=date, doc_type="Telegram")
+    )
+    s = URIRef(BASE + "record/d")
+    edtf = URIRef("http://id.loc.gov/datatypes/edtf/EDTF")
+    assert g.value(s, DCTERMS.created).datatype == edtf
+    assert g.value(s, SCHEMA.dateCreated) is None and g.value(s, SCHEMA.dateSent) is None
+    period = g.value(s, LOD.createdPeriod)
+    assert g.value(period, LOD.edtf).datatype == edtf
+    assert g.value(period, URIRef("http://www.w3.org/ns/dcat#startDate")) is not None
+
+
 def test_impossible_date_names_source_field() -> None:
     record = Record(id="x", source_format="t", origin=Origin("f.csv", 4))
     record.put("date", "2010-02-50", Origin("f.csv", 4, "original_publication_date"))
