@@ -464,7 +464,10 @@ class _RecordMapping:
         ):
             if value:
                 self.add(curie, Literal(value), node)
-        # The RiC-O hierarchy archive > fonds > series > file, shared by every record citing it.
+        # The RiC-O hierarchy fonds > series > file, shared by every record citing it, held by
+        # the archive: the highest set cited has the archive as its holder, and the ones below
+        # are included in it. A set is included only in a set (rico:isOrWasIncludedIn ranges
+        # over rico:RecordSet); the archive is an agent (rico:CorporateBody), so it holds.
         archive = self._archive(c.archive)
         parent = archive.uri
         path = parent
@@ -479,9 +482,10 @@ class _RecordMapping:
             path = f"{path}/{level}/{slugify(value)}"
             entity = Entity(path, "recordset", ("rico:RecordSet",), f"{c.archive} {label} {value}")
             entity.literals.append(("rico:identifier", value))
-            entity.links.append(("rico:isOrWasIncludedIn", parent))
-            if level == "fonds":
+            if parent == archive.uri:
                 entity.links.append(("rico:hasOrHadHolder", archive.uri))
+            else:
+                entity.links.append(("rico:isOrWasIncludedIn", parent))
             self.entity(entity, linked=False)
             parent = path
         if parent != archive.uri:

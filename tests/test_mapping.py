@@ -20,6 +20,7 @@ from tests.conftest import BASE, RECORDS
 
 SCHEMA = Namespace("http://schema.org/")
 LOD = Namespace(BASE + "vocab/lod#")
+RICO = Namespace("https://www.ica.org/standards/RiC/ontology#")
 R = URIRef(BASE + "record/112095")
 MAPPER = Mapper(load_vocab(), Minter(BASE))
 
@@ -90,6 +91,28 @@ def test_seed_type_rights_citation(seed: Graph) -> None:
     assert seed.value(R, URIRef(expand("rico:isOrWasIncludedIn"))) == URIRef(
         BASE + "archive/aprf/fonds/45/series/1/file/337"
     )
+
+
+@pytest.mark.parametrize(
+    ("citation", "top"),
+    [
+        ("APRF, f. 45, op. 1, d. 337, ll. 1-3.", "archive/aprf/fonds/45"),
+        ("2002 ATHENS 002867", "archive/us-department-of-state/series/2002"),
+    ],
+)
+def test_record_sets_are_included_in_sets_and_held_by_the_archive(citation: str, top: str) -> None:
+    """rico:isOrWasIncludedIn ranges over rico:RecordSet: a record is included in its file, a
+    file in its series, a series in its fonds; the archive (a rico:CorporateBody) is no set,
+    so the highest set cited is held by it (rico:hasOrHadHolder), whatever its level."""
+    g = graph_of(Record(id="c", source_format="t", origin=Origin("f"), citation=citation))
+    for _, container in g.subject_objects(RICO.isOrWasIncludedIn):
+        assert (container, RDF.type, RICO.RecordSet) in g, container
+    archive = g.value(URIRef(BASE + "record/c"), RICO.hasOrHadHolder)
+    assert (archive, RDF.type, RICO.CorporateBody) in g
+    assert set(g.subjects(RICO.hasOrHadHolder, archive)) == {
+        URIRef(BASE + "record/c"),
+        URIRef(BASE + top),
+    }
 
 
 def test_seed_people(seed: Graph) -> None:
