@@ -49,7 +49,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "description", "Archival records published as linked open data.", "Dataset description."
     ),
-    Setting("publisher", "", "Name of the publishing institution (dcterms:publisher)."),
+    Setting(
+        "publisher",
+        "",
+        "Name of the publishing institution (the foaf:name of the dataset's dcterms:publisher).",
+    ),
     Setting(
         "license",
         "http://creativecommons.org/publicdomain/zero/1.0/",

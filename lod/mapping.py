@@ -310,9 +310,13 @@ class _RecordMapping:
             self.date = value
             typed = Literal(value.typed_value, datatype=NamedNode(value.xsd_datatype))
             self.add("dcterms:created", typed)
-            self.add("schema:dateCreated", typed)
-            if self._is_message():
-                self.add("schema:dateSent", typed)
+            if value.precision != "edtf":
+                # schema.org's dates take one ISO 8601 date (schema:Date, schema:DateTime); an
+                # EDTF value ("1951~", "195X", a range) is none, so dcterms:created (any literal)
+                # and the date period carry it alone.
+                self.add("schema:dateCreated", typed)
+                if self._is_message():
+                    self.add("schema:dateSent", typed)
             period = self.node("date")
             self.add("lod:createdPeriod", period)
             self.add("rdf:type", self.m.p("lod:DatePeriod"), period)
@@ -460,7 +464,10 @@ class _RecordMapping:
         ):
             if value:
                 self.add(curie, Literal(value), node)
-        # The RiC-O hierarchy archive > fonds > series > file, shared by every record citing it.
+        # The RiC-O hierarchy fonds > series > file, shared by every record citing it, held by
+        # the archive: the highest set cited has the archive as its holder, and the ones below
+        # are included in it. A set is included only in a set (rico:isOrWasIncludedIn ranges
+        # over rico:RecordSet); the archive is an agent (rico:CorporateBody), so it holds.
         archive = self._archive(c.archive)
         parent = archive.uri
         path = parent
@@ -475,9 +482,10 @@ class _RecordMapping:
             path = f"{path}/{level}/{slugify(value)}"
             entity = Entity(path, "recordset", ("rico:RecordSet",), f"{c.archive} {label} {value}")
             entity.literals.append(("rico:identifier", value))
-            entity.links.append(("rico:isOrWasIncludedIn", parent))
-            if level == "fonds":
+            if parent == archive.uri:
                 entity.links.append(("rico:hasOrHadHolder", archive.uri))
+            else:
+                entity.links.append(("rico:isOrWasIncludedIn", parent))
             self.entity(entity, linked=False)
             parent = path
         if parent != archive.uri:

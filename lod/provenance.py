@@ -105,6 +105,7 @@ class Provenance:
                 "prov:Entity",
                 "prov:Activity",
                 "prov:SoftwareAgent",
+                "schema:SoftwareApplication",
                 "prov:wasDerivedFrom",
                 "prov:wasGeneratedBy",
                 "prov:generatedAtTime",
@@ -142,10 +143,12 @@ class Provenance:
         return self._generated(NamedNode(doc), None)
 
     def agent_triples(self) -> list[Triple]:
-        """The software agent, described once with the dataset rather than in every graph."""
+        """The software agent, described once with the dataset rather than in every graph; a
+        schema:SoftwareApplication too, the type schema:softwareVersion is a property of."""
         p, version = self.p, self.generation.software
         return [
             Triple(self.agent, p["rdf:type"], p["prov:SoftwareAgent"]),
+            Triple(self.agent, p["rdf:type"], p["schema:SoftwareApplication"]),
             Triple(self.agent, p["rdfs:label"], Literal(f"lod {version}")),
             Triple(self.agent, p["schema:softwareVersion"], Literal(version)),
         ]

@@ -19,12 +19,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pyoxigraph import Literal as OxLiteral
+from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
 from lod.cli import main
-from lod.config import SETTINGS
+from lod.config import SETTINGS, Config
+from lod.publish.dataset import dataset_triples
 from tests.conftest import BASE, RECORDS, ROOT
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -311,6 +314,42 @@ def test_dataset_description(records_site: Path) -> None:
         "http://creativecommons.org/publicdomain/zero/1.0/"
     )
     assert (records_site / "doc/dataset.ttl").exists()
+
+
+def test_dataset_counts_a_collection_read_as_a_record_once(corpus_site: Path) -> None:
+    """The corpus's collection record is also an entity other records name (one URI, one page):
+    VoID's entities and documents count resources, so it is counted once, as the files are."""
+    void = Graph().parse(corpus_site / ".well-known/void", format="turtle")
+    ds = URIRef(BASE + "dataset")
+    assert (corpus_site / "doc/collection/local-nationalism-in-xinjiang-1957-1958.ttl").exists()
+    documents = len(list((corpus_site / "doc").rglob("*.ttl")))
+    graphs = {
+        line.rsplit(b" ", 2)[-2]
+        for line in gzip.decompress((corpus_site / "dumps/dataset.nq.gz").read_bytes()).splitlines()
+    }
+    assert int(void.value(ds, VOID.documents)) == documents == len(graphs) + 1
+    assert int(void.value(ds, VOID.entities)) == documents - 1
+
+
+def test_dataset_publisher_is_an_agent_not_a_name() -> None:
+    """dcterms:publisher ranges over agents (DCMI, DCAT 3): the `publisher` setting names one."""
+    config = Config(base_uri=BASE, publisher="Wilson Center Digital Archive")
+    triples = dataset_triples(
+        config,
+        BASE + "dataset",
+        triples=0,
+        entities=0,
+        records=0,
+        examples=[],
+        dumps=[],
+        modified="",
+        vocabularies=[],
+    )
+    values = {(t.subject, t.predicate.value): t.object for t in triples}
+    publisher = values[NamedNode(BASE + "dataset"), str(DCTERMS.publisher)]
+    assert isinstance(publisher, NamedNode)
+    assert values[publisher, str(RDF.type)] == NamedNode(str(FOAF.Agent))
+    assert values[publisher, str(FOAF.name)] == OxLiteral("Wilson Center Digital Archive")
 
 
 def test_store_holds_the_graph(records_site: Path) -> None:

@@ -134,7 +134,7 @@ def test_citation_parts_are_queryable_on_the_corpus(corpus_site: Path, corpus: P
             PREFIX dcterms: <http://purl.org/dc/terms/>
             SELECT (COUNT(DISTINCT ?record) AS ?n) WHERE {{
                 ?set rico:identifier "{identifier}" ;
-                     rico:isOrWasIncludedIn+ <{base}{archive}> .
+                     rico:isOrWasIncludedIn*/rico:hasOrHadHolder <{base}{archive}> .
                 ?record rico:isOrWasIncludedIn+ ?set ; dcterms:source ?citation }}"""
         (row,) = list(store.query(query, use_default_graph_as_union=True))
         expected = sum(marker in c for c in citations)
@@ -160,15 +160,22 @@ def test_a_cable_reference_is_a_file_of_the_state_department() -> None:
         origin=Origin("x"),
     )
     mapped = Mapper(load_vocab(), Minter(base)).map(record)
+    rico = "https://www.ica.org/standards/RiC/ontology#"
     parent = {
         t.subject.value: t.object.value
         for t in mapped.triples
-        if t.predicate == NamedNode("https://www.ica.org/standards/RiC/ontology#isOrWasIncludedIn")
+        if t.predicate == NamedNode(rico + "isOrWasIncludedIn")
+    }
+    holder = {
+        t.subject.value: t.object.value
+        for t in mapped.triples
+        if t.predicate == NamedNode(rico + "hasOrHadHolder")
     }
     archive = base + "archive/us-department-of-state"
     year = archive + "/series/2002"
     cable = year + "/file/2002-athens-002867"
-    assert parent == {base + "record/c1": cable, cable: year, year: archive}
+    assert parent == {base + "record/c1": cable, cable: year}
+    assert holder == {base + "record/c1": archive, year: archive}
 
 
 def test_series_differing_past_the_slug_length_stay_apart() -> None:

@@ -20,6 +20,7 @@ from tests.conftest import BASE, RECORDS
 
 SCHEMA = Namespace("http://schema.org/")
 LOD = Namespace(BASE + "vocab/lod#")
+RICO = Namespace("https://www.ica.org/standards/RiC/ontology#")
 R = URIRef(BASE + "record/112095")
 MAPPER = Mapper(load_vocab(), Minter(BASE))
 
@@ -92,6 +93,28 @@ def test_seed_type_rights_citation(seed: Graph) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("citation", "top"),
+    [
+        ("APRF, f. 45, op. 1, d. 337, ll. 1-3.", "archive/aprf/fonds/45"),
+        ("2002 ATHENS 002867", "archive/us-department-of-state/series/2002"),
+    ],
+)
+def test_record_sets_are_included_in_sets_and_held_by_the_archive(citation: str, top: str) -> None:
+    """rico:isOrWasIncludedIn ranges over rico:RecordSet: a record is included in its file, a
+    file in its series, a series in its fonds; the archive (a rico:CorporateBody) is no set,
+    so the highest set cited is held by it (rico:hasOrHadHolder), whatever its level."""
+    g = graph_of(Record(id="c", source_format="t", origin=Origin("f"), citation=citation))
+    for _, container in g.subject_objects(RICO.isOrWasIncludedIn):
+        assert (container, RDF.type, RICO.RecordSet) in g, container
+    archive = g.value(URIRef(BASE + "record/c"), RICO.hasOrHadHolder)
+    assert (archive, RDF.type, RICO.CorporateBody) in g
+    assert set(g.subjects(RICO.hasOrHadHolder, archive)) == {
+        URIRef(BASE + "record/c"),
+        URIRef(BASE + top),
+    }
+
+
 def test_seed_people(seed: Graph) -> None:
     mao, stalin = URIRef(BASE + "agent/mao-zedong"), URIRef(BASE + "agent/joseph-stalin")
     assert set(seed.objects(R, SCHEMA.author)) == {mao}
@@ -162,6 +185,23 @@ def test_inverted_and_direct_names_meet() -> None:
 def test_partial_dates_are_typed(date: str, datatype: URIRef) -> None:
     g = graph_of(Record(id="d", source_format="t", origin=Origin("f"), date=date))
     assert g.value(URIRef(BASE + "record/d"), DCTERMS.created).datatype == datatype
+
+
+@pytest.mark.parametrize("date", ["ca. 1951", "1950s", "November 5-6, 1965", "1951?"])
+def test_fuzzy_dates_stay_out_of_schema_org_date_properties(date: str) -> None:
+    """schema:dateCreated and schema:dateSent take a schema:Date or schema:DateTime (one ISO 8601
+    date); an approximate date, a decade or a range is none, so it is left to dcterms:created
+    (any literal) and the date period, which keep its EDTF value and first and last day."""
+    g = graph_of(
+        Record(id="d", source_format="t", origin=Origin("f"), date=date, doc_type="Telegram")
+    )
+    s = URIRef(BASE + "record/d")
+    edtf = URIRef("http://id.loc.gov/datatypes/edtf/EDTF")
+    assert g.value(s, DCTERMS.created).datatype == edtf
+    assert g.value(s, SCHEMA.dateCreated) is None and g.value(s, SCHEMA.dateSent) is None
+    period = g.value(s, LOD.createdPeriod)
+    assert g.value(period, LOD.edtf).datatype == edtf
+    assert g.value(period, URIRef("http://www.w3.org/ns/dcat#startDate")) is not None
 
 
 def test_impossible_date_names_source_field() -> None:

@@ -197,3 +197,17 @@ def test_links_awaiting_review_change_no_version(
     assert (mapping_version(vocab), site.fingerprint(config)) == before
     (vocab / "links.csv").write_text((vocab / "links.csv").read_text() + "\n")
     assert mapping_version(vocab) != before[0] and site.fingerprint(config) != before[1]
+
+
+def test_the_software_agent_is_a_software_application() -> None:
+    """schema:softwareVersion is a property of schema:SoftwareApplication: the agent that
+    carries it is typed so, beside prov:SoftwareAgent."""
+    from lod.provenance import Generation, Provenance
+
+    made = Generation("2026-01-01T00:00:00Z", "1.2.3", "m")
+    triples = Provenance(BASE, BASE + "vocab/lod#", made).agent_triples()
+    types = {t.object.value for t in triples if t.predicate.value.endswith("#type")}
+    assert types == {
+        "http://www.w3.org/ns/prov#SoftwareAgent",
+        "http://schema.org/SoftwareApplication",
+    }

@@ -20,6 +20,18 @@ A JSON Lines file is no RDF serialization a crawler can read whole, so it is no 
 COMPRESSED = {".gz": IANA + "application/gzip"}
 
 
+def publisher_triples(dataset: NamedNode, name: str) -> list[Triple]:
+    """The publisher as an agent with a name: dcterms:publisher ranges over agents (DCMI
+    dcterms:Agent; DCAT 3 sec. 6.4.13 foaf:Agent), so a bare name is a value out of range that
+    DCAT validators reject. The `publisher` setting is a name, so the agent is minted here."""
+    agent = NamedNode(f"{dataset.value}#publisher")
+    return [
+        Triple(dataset, NamedNode(expand("dcterms:publisher")), agent),
+        Triple(agent, NamedNode(expand("rdf:type")), NamedNode(expand("foaf:Agent"))),
+        Triple(agent, NamedNode(expand("foaf:name")), Literal(name)),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Dump:
     path: str
@@ -41,7 +53,11 @@ def dataset_triples(
     modified: str,
     vocabularies: list[str],
 ) -> list[Triple]:
-    """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples)."""
+    """VoID + DCAT: what harvesters read first (dumps, size, URI space, licence, examples).
+
+    `entities` counts the entities with pages of their own that are no record: a collection
+    read as a record is also an entity other records name, but one resource with one page, so
+    void:entities and void:documents count it once, as the dumps and doc/ do."""
     s = NamedNode(dataset_uri)
     base = config.base_uri
 
@@ -83,7 +99,7 @@ def dataset_triples(
             Triple(s, p("dcterms:modified"), Literal(modified, datatype=NamedNode(XSD + "date")))
         )
     if config.publisher:
-        out.append(Triple(s, p("dcterms:publisher"), Literal(config.publisher)))
+        out += publisher_triples(s, config.publisher)
     out.extend(Triple(s, p("void:exampleResource"), NamedNode(uri)) for uri in examples)
     out.extend(Triple(s, p("void:vocabulary"), NamedNode(uri)) for uri in vocabularies)
     for dump in dumps:

@@ -412,7 +412,7 @@ class _Incremental:
             triples=report.triples,
             records=len(records),
             examples=records,
-            entities=report.entities,
+            entities=len(entity_uris),
             dumps=dump_list,
             modified=modified_date(self.config, lastmods),
             agent=Provenance(self.config.base_uri, minter.vocab, self.made).agent_triples(),

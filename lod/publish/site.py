@@ -325,7 +325,7 @@ def _build_into(
         triples=report.triples,
         records=report.published,
         examples=examples,
-        entities=len(entities),
+        entities=len(uris),
         dumps=dump_list,
         modified=modified_date(config, [newest]),
         agent=Provenance(config.base_uri, minter.vocab, made).agent_triples(),
