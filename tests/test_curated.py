@@ -395,3 +395,31 @@ def test_load_curated_names_the_bad_file(
     with pytest.raises(ConfigError, match=message) as caught:
         load_curated(tmp_path)
     assert name in str(caught.value)
+
+
+def test_telegrams_of_a_year_include_approximate_and_ranged_dates(tmp_path: Path) -> None:
+    """A telegram dated "ca. 1951" or over two days has no schema:dateSent (schema.org takes
+    one exact date), but it was sent in 1951 all the same: the query matches the year on
+    dcterms:created, which holds every date as recorded."""
+    from lod.config import Config
+    from lod.publish.site import build
+    from tests.conftest import BASE
+
+    title = "Telegram from Mao Zedong to Joseph Stalin"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "telegrams.csv").write_text(
+        "record_id,title,original_publication_date\n"
+        f'1,{title},"January 16, 1951"\n'
+        f'2,{title},"January 5-6, 1951"\n'
+        f"3,{title},ca. 1951\n"
+        f'4,{title},"January 16, 1952"\n',
+        encoding="utf-8",
+    )
+    build([tmp_path / "src"], tmp_path / "site", Config(base_uri=BASE, progress=False))
+    store = Store.read_only(str(tmp_path / "site" / "store"))
+    query = BY_SLUG["telegrams-by-sender-and-year"]
+    assert answer(store, query, ("record", "date")) == [
+        ("record/2", "1951-01-05/1951-01-06"),
+        ("record/1", "1951-01-16"),
+        ("record/3", "1951~"),
+    ]
