@@ -23,7 +23,7 @@ from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 
 from lod.cli import main
 from lod.config import SETTINGS, Config
@@ -350,6 +350,21 @@ def test_dataset_publisher_is_an_agent_not_a_name() -> None:
     assert isinstance(publisher, NamedNode)
     assert values[publisher, str(RDF.type)] == NamedNode(str(FOAF.Agent))
     assert values[publisher, str(FOAF.name)] == OxLiteral("Wilson Center Digital Archive")
+
+
+def test_the_licence_is_scoped_to_the_metadata(records_site: Path) -> None:
+    """The dumps hold the archive's texts, whose records state their own rights (In
+    Copyright, the archive's terms): the dataset and each dump say that the CC0 licence covers
+    the metadata only, rather than a bare CC0 an aggregator would take for the texts too."""
+    void = Graph().parse(records_site / ".well-known/void", format="turtle")
+    dataset = URIRef(BASE + "dataset")
+    rights = void.value(dataset, DCTERMS.rights)
+    assert rights is not None and (rights, RDF.type, DCTERMS.RightsStatement) in void
+    assert "metadata" in str(void.value(rights, RDFS.label))
+    dumps = list(void.objects(dataset, URIRef("http://www.w3.org/ns/dcat#distribution")))
+    assert len(dumps) >= 4
+    assert all(void.value(d, DCTERMS.rights) == rights for d in dumps)
+    assert all(void.value(d, DCTERMS.license) is not None for d in dumps)
 
 
 def test_store_holds_the_graph(records_site: Path) -> None:

@@ -18,6 +18,14 @@ UNREGISTERED = {"application/jsonl": ("https://jsonlines.org/", "https://www.w3.
 to: DCAT names such a format by dcterms:format, as dcat:mediaType is for registered types.
 A JSON Lines file is no RDF serialization a crawler can read whole, so it is no void:dataDump."""
 COMPRESSED = {".gz": IANA + "application/gzip"}
+RIGHTS_SCOPE = (
+    "The licence covers the metadata this dataset publishes. The documents' own texts (full "
+    "texts, translations, transcripts) keep the rights each record states (schema:license, "
+    "dcterms:rights)."
+)
+"""What `license` (CC0 by default) covers: the dumps also carry the archive's texts, which
+are under their own rights (RightsStatements.org's In Copyright, the archive's terms); a bare
+CC0 on the dumps would tell an aggregator it may reuse them freely."""
 
 
 def publisher_triples(dataset: NamedNode, name: str) -> list[Triple]:
@@ -100,6 +108,12 @@ def dataset_triples(
         )
     if config.publisher:
         out += publisher_triples(s, config.publisher)
+    rights = NamedNode(f"{dataset_uri}#rights")
+    out += [
+        Triple(s, p("dcterms:rights"), rights),
+        Triple(rights, p("rdf:type"), p("dcterms:RightsStatement")),
+        Triple(rights, p("rdfs:label"), Literal(RIGHTS_SCOPE, language="en")),
+    ]
     out.extend(Triple(s, p("void:exampleResource"), NamedNode(uri)) for uri in examples)
     out.extend(Triple(s, p("void:vocabulary"), NamedNode(uri)) for uri in vocabularies)
     for dump in dumps:
@@ -131,6 +145,7 @@ def dataset_triples(
                 Literal(str(dump.size), datatype=NamedNode(XSD + "nonNegativeInteger")),
             ),
             Triple(dist, p("dcterms:license"), NamedNode(config.license)),
+            Triple(dist, p("dcterms:rights"), rights),
             Triple(dist, NamedNode(SPDX + "checksum"), checksum),
             Triple(checksum, p("rdf:type"), NamedNode(SPDX + "Checksum")),
             Triple(
