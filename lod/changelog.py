@@ -27,6 +27,8 @@ REMOVED_FROM_SOURCES = "the record is no longer in the sources"
 UNREFERENCED = "no published record refers to it any more"
 PENDING = "pending"
 """Meta key: the first change recorded by a build not yet published (see ChangeLog.publish)."""
+SLOW_RESTAMP = 0.5
+"""Seconds a restamp may take before it is done again further ahead (ChangeLog.publish)."""
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -231,10 +233,24 @@ class ChangeLog:
         if pending is None:
             return
         first = int(pending)
+        started = time.monotonic()
+        clock = time.time() if now is None else now
+        self._restamp(first, clock + 1)
+        took = time.monotonic() - started
+        if took > SLOW_RESTAMP:
+            # A large batch: the swap would come after the second stamped. Stamp again, from
+            # now (clock + took) ahead by twice what a pass takes, so that the swap comes first.
+            self._restamp(first, clock + took + 2 * took + 1)
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (PENDING,))
+
+    def _restamp(self, first: int, epoch: float) -> None:
+        """Stamp the changes from `first` on with the second of `epoch`, never before an
+        earlier change's stamp."""
         earlier = self.db.execute(
             "SELECT max(time) FROM changes WHERE seq < ?", (first,)
         ).fetchone()[0]
-        when = stamp(int(time.time() if now is None else now) + 1)
+        when = stamp(epoch)
         when = max(when, earlier) if earlier else when
         with self.db:
             self.db.execute("UPDATE changes SET time = ? WHERE seq >= ?", (when, first))
@@ -246,7 +262,6 @@ class ChangeLog:
                 "WHERE seq >= ?2",
                 (when, first),
             )
-            self.db.execute("DELETE FROM meta WHERE key = ?", (PENDING,))
 
     def _next_seq(self) -> int:
         last = self.db.execute("SELECT max(seq) FROM changes").fetchone()[0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from lod import changelog
 from lod.changelog import CREATED, DELETED, UPDATED, ChangeLog, State
 
 T0 = 1_700_000_000
@@ -180,3 +183,18 @@ def test_a_publication_stamp_never_goes_before_an_earlier_one(tmp_path: Path) ->
         log.record(states(("a", "2")))
         log.publish(now=T0)
         assert [c.time for c in log.changes()] == ["2023-11-14T22:15:00Z"] * 2
+
+
+def test_a_slow_restamp_stamps_again_further_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restamping a large batch takes seconds, and the swap follows it: the stamp must still
+    come after the swap, so a slow first pass is done again, ahead by twice its time."""
+    clock = iter([0.0, 5.0])
+    monkeypatch.setattr(changelog.time, "monotonic", lambda: next(clock))
+    with ChangeLog(tmp_path / "c.sqlite") as log:
+        log.record(states(("a", "1")))
+        log.publish(now=T0)
+        # now + 5 s (the first pass) + 2 x 5 s + 1 s
+        assert [c.time for c in log.changes()] == ["2023-11-14T22:13:36Z"]
+        assert log.meta("pending") is None
